@@ -1,0 +1,1018 @@
+"""Wirings: immutable, seed-deterministic connectivity graphs for LTC networks.
+
+A wiring says which neurons are connected by a synapse and with which polarity. It is described
+by two integer matrices with entries in ``{-1, 0, +1}`` and layout ``[src, dest]``:
+
+* ``adjacency_matrix`` (``units x units``): synapses between the neurons of the cell;
+* ``sensory_adjacency_matrix`` (``input_dim x units``): synapses from the inputs ("sensory
+  neurons") to the neurons of the cell. It only exists once the wiring is *built* for an input
+  dimension.
+
+``+1`` marks an excitatory synapse, ``-1`` an inhibitory one and ``0`` no synapse. The LTC cell
+uses ``|adjacency|`` as a fixed sparsity mask and the signed matrix as the initial reversal
+potential (``erev``). Neurons ``0 .. output_dim - 1`` are the motor (output) neurons.
+
+The vocabulary and the random draws follow ``ncps`` 1.0.1: for the same arguments, seed and input
+dimension, :class:`FullyConnected`, :class:`Random`, :class:`NCP` and :class:`AutoNCP` produce
+exactly the matrices ``ncps.wirings`` produces. Unlike ``ncps``, wirings here are immutable
+values: :meth:`Wiring.build` returns a new wiring instead of mutating the object, and wirings
+compare and hash by content, so they can be static arguments of ``jax.jit``.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping
+from dataclasses import FrozenInstanceError
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["Wiring", "FullyConnected", "Random", "NCP", "AutoNCP", "NeuronRole"]
+
+NeuronRole = Literal["motor", "command", "inter"]
+
+_ADJ_DTYPE = np.int32
+_STATE_KEYS = (
+    "units",
+    "output_dim",
+    "input_dim",
+    "adjacency_matrix",
+    "sensory_adjacency_matrix",
+    "_hash",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _check_int(value: Any, name: str, minimum: int | None = None) -> int:
+    """Returns ``value`` as a Python int, or raises naming the argument ``name``."""
+    if isinstance(value, bool | np.bool_):
+        raise TypeError(f"`{name}` must be an integer, got {value!r}")
+    try:
+        result = operator.index(value)
+    except TypeError:
+        raise TypeError(f"`{name}` must be an integer, got {value!r}") from None
+    if minimum is not None and result < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}, got {result}")
+    return result
+
+
+def _check_float(value: Any, name: str) -> float:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        raise TypeError(f"`{name}` must be a number, got {value!r}")
+    return float(value)
+
+
+def _as_adjacency(matrix: Any, name: str) -> np.ndarray:
+    """Validates a {-1, 0, 1} matrix and returns a read-only int32 copy."""
+    arr = np.asarray(matrix)
+    if arr.ndim != 2:
+        raise ValueError(f"`{name}` must be a 2-D array, got shape {arr.shape}")
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(f"`{name}` must be an integer or float array, got dtype {arr.dtype}")
+    if not np.isin(arr, (-1, 0, 1)).all():
+        raise ValueError(f"`{name}` entries must be in {{-1, 0, 1}}")
+    out = arr.astype(_ADJ_DTYPE, copy=True)
+    out.flags.writeable = False
+    return out
+
+
+def _restore(cls: type[Wiring], config: dict[str, Any], input_dim: int | None) -> Wiring:
+    """Pickle helper: rebuilds a wiring from its constructor arguments."""
+    wiring = cls(**config)
+    return wiring if input_dim is None else wiring.build(input_dim)
+
+
+# --------------------------------------------------------------------------------------------
+# Base class
+# --------------------------------------------------------------------------------------------
+
+
+class Wiring:
+    """An immutable wiring given by explicit adjacency matrices (base class of all wirings).
+
+    Most users create one of the generated wirings (:class:`FullyConnected`, :class:`Random`,
+    :class:`NCP`, :class:`AutoNCP`); a custom wiring is made with :meth:`from_adjacency`.
+
+    Attributes:
+        units: Number of neurons of the cell (the state size).
+        output_dim: Number of motor neurons; they are neurons ``0 .. output_dim - 1``.
+        input_dim: Number of inputs (sensory neurons), ``None`` until built.
+        adjacency_matrix: Read-only ``(units, units)`` int32 array, layout ``[src, dest]``,
+            entries in ``{-1, 0, 1}``.
+        sensory_adjacency_matrix: Read-only ``(input_dim, units)`` int32 array, or ``None``
+            until built.
+
+    Example:
+        >>> import numpy as np
+        >>> adj = np.array([[0, 1, -1], [1, 0, 0], [0, 1, 1]])
+        >>> w = Wiring.from_adjacency(adj, output_dim=1)
+        >>> w.units, w.is_built
+        (3, False)
+        >>> w.build(2).sensory_adjacency_matrix.shape
+        (2, 3)
+    """
+
+    units: int
+    output_dim: int
+    input_dim: int | None
+    adjacency_matrix: np.ndarray
+    sensory_adjacency_matrix: np.ndarray | None
+
+    def __init__(
+        self,
+        adjacency_matrix: Any,
+        output_dim: int,
+        sensory_adjacency_matrix: Any | None = None,
+    ) -> None:
+        """Creates a wiring from explicit matrices (see :meth:`from_adjacency`)."""
+        adj = _as_adjacency(adjacency_matrix, "adjacency_matrix")
+        if adj.shape[0] != adj.shape[1] or adj.shape[0] == 0:
+            raise ValueError(
+                f"`adjacency_matrix` must be square and non-empty, got shape {adj.shape}"
+            )
+        units = adj.shape[0]
+        output_dim = _check_int(output_dim, "output_dim")
+        if not 1 <= output_dim <= units:
+            raise ValueError(f"`output_dim` must be in [1, units={units}], got {output_dim}")
+        sensory = None
+        input_dim = None
+        if sensory_adjacency_matrix is not None:
+            sensory = _as_adjacency(sensory_adjacency_matrix, "sensory_adjacency_matrix")
+            if sensory.shape[1] != units or sensory.shape[0] == 0:
+                raise ValueError(
+                    "`sensory_adjacency_matrix` must have shape (input_dim, units) with "
+                    f"input_dim >= 1 and units={units}, got {sensory.shape}"
+                )
+            input_dim = sensory.shape[0]
+        self._set("units", units)
+        self._set("output_dim", output_dim)
+        self._set("input_dim", input_dim)
+        self._set("adjacency_matrix", adj)
+        self._set("sensory_adjacency_matrix", sensory)
+        self._set("_hash", hash(self._key()))
+
+    @classmethod
+    def from_adjacency(
+        cls,
+        adjacency: Any,
+        output_dim: int,
+        sensory_adjacency: Any | None = None,
+    ) -> Wiring:
+        """Makes a custom wiring from adjacency matrices.
+
+        Args:
+            adjacency: ``(units, units)`` array with entries in ``{-1, 0, 1}``, layout
+                ``[src, dest]``.
+            output_dim: Number of motor neurons (neurons ``0 .. output_dim - 1``).
+            sensory_adjacency: Optional ``(input_dim, units)`` array; if given, the wiring is
+                built for ``input_dim``. If omitted, :meth:`build` connects every input to every
+                neuron with an excitatory synapse.
+
+        Returns:
+            A plain :class:`Wiring` (whatever class this is called on).
+
+        Example:
+            >>> w = Wiring.from_adjacency(np.eye(4), 2, sensory_adjacency=np.ones((3, 4)))
+            >>> w.input_dim, w.synapse_count, w.sensory_synapse_count
+            (3, 4, 12)
+        """
+        return Wiring(adjacency, output_dim, sensory_adjacency)
+
+    # ---- immutability ---------------------------------------------------------------------
+
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(
+            f"{type(self).__name__} is immutable: cannot assign to field {name!r}"
+        )
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(
+            f"{type(self).__name__} is immutable: cannot delete field {name!r}"
+        )
+
+    def __copy__(self) -> Wiring:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Wiring:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self._config(), self.input_dim))
+
+    # ---- equality ---------------------------------------------------------------------------
+
+    def _config(self) -> dict[str, Any]:
+        """Constructor arguments that recreate the unbuilt (or, here, explicit) wiring."""
+        return {
+            "adjacency_matrix": self.adjacency_matrix,
+            "output_dim": self.output_dim,
+            "sensory_adjacency_matrix": self.sensory_adjacency_matrix,
+        }
+
+    def _key(self) -> tuple[Any, ...]:
+        scalars = tuple(
+            (k, v) for k, v in sorted(self._config().items()) if not isinstance(v, np.ndarray)
+        )
+        sensory = self.sensory_adjacency_matrix
+        return (
+            type(self),
+            scalars,
+            self.units,
+            self.output_dim,
+            self.input_dim,
+            self.adjacency_matrix.shape,
+            self.adjacency_matrix.tobytes(),
+            None if sensory is None else (sensory.shape, sensory.tobytes()),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Wiring):
+            return NotImplemented
+        return self._hash == other._hash and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        text = (
+            f"{type(self).__name__}(units={self.units}, output_dim={self.output_dim}, "
+            f"synapses={self.synapse_count}"
+        )
+        if self.is_built:
+            text += f", input_dim={self.input_dim}, sensory_synapses={self.sensory_synapse_count}"
+        return text + ")"
+
+    # ---- building ---------------------------------------------------------------------------
+
+    @property
+    def is_built(self) -> bool:
+        """Whether the wiring has an input dimension (and a sensory adjacency matrix)."""
+        return self.input_dim is not None
+
+    def build(self, input_dim: int) -> Wiring:
+        """Returns this wiring built for ``input_dim`` inputs.
+
+        The wiring itself is never modified. Building an already built wiring with the same
+        ``input_dim`` returns an equal wiring; a different ``input_dim`` raises ``ValueError``.
+
+        Args:
+            input_dim: Number of input features (sensory neurons), >= 1.
+
+        Returns:
+            The built wiring.
+        """
+        input_dim = _check_int(input_dim, "input_dim", minimum=1)
+        if self.input_dim is not None:
+            if input_dim != self.input_dim:
+                raise ValueError(
+                    f"Conflicting `input_dim`: the wiring is already built with "
+                    f"input_dim={self.input_dim}, got input_dim={input_dim}"
+                )
+            return self
+        return self._build(input_dim)
+
+    def _build(self, input_dim: int) -> Wiring:
+        sensory = np.ones((input_dim, self.units), dtype=_ADJ_DTYPE)
+        return Wiring(self.adjacency_matrix, self.output_dim, sensory)
+
+    # ---- queries ----------------------------------------------------------------------------
+
+    def erev_initializer(self, dtype: Any = np.float32) -> np.ndarray:
+        """Returns a float copy of ``adjacency_matrix`` (initial reversal potentials)."""
+        return np.array(self.adjacency_matrix, dtype=dtype)
+
+    def sensory_erev_initializer(self, dtype: Any = np.float32) -> np.ndarray:
+        """Returns a float copy of ``sensory_adjacency_matrix``; raises if not built."""
+        self._require_built("sensory_erev_initializer")
+        return np.array(self.sensory_adjacency_matrix, dtype=dtype)
+
+    @property
+    def synapse_count(self) -> int:
+        """Number of synapses between the neurons of the cell."""
+        return int(np.abs(self.adjacency_matrix).sum())
+
+    @property
+    def sensory_synapse_count(self) -> int:
+        """Number of synapses from the inputs to the neurons (0 if not built)."""
+        if self.sensory_adjacency_matrix is None:
+            return 0
+        return int(np.abs(self.sensory_adjacency_matrix).sum())
+
+    @property
+    def num_layers(self) -> int:
+        """Number of neuron layers (1, except 3 for NCP: inter, command, motor)."""
+        return 1
+
+    def get_neurons_of_layer(self, layer_id: int) -> list[int]:
+        """Returns the neuron indices of layer ``layer_id`` (all neurons for a 1-layer wiring)."""
+        self._check_layer(layer_id)
+        return list(range(self.units))
+
+    def get_type_of_neuron(self, neuron_id: int) -> NeuronRole:
+        """Returns ``"motor"`` for neurons ``< output_dim``, otherwise ``"inter"``."""
+        neuron_id = self._check_neuron(neuron_id)
+        return "motor" if neuron_id < self.output_dim else "inter"
+
+    @property
+    def neuron_roles(self) -> tuple[NeuronRole, ...]:
+        """Role (``"motor"``, ``"command"`` or ``"inter"``) of every neuron, by index."""
+        return tuple(self.get_type_of_neuron(i) for i in range(self.units))
+
+    def _check_neuron(self, neuron_id: int) -> int:
+        neuron_id = _check_int(neuron_id, "neuron_id")
+        if not 0 <= neuron_id < self.units:
+            raise ValueError(f"`neuron_id` must be in [0, {self.units}), got {neuron_id}")
+        return neuron_id
+
+    def _check_layer(self, layer_id: int) -> int:
+        layer_id = _check_int(layer_id, "layer_id")
+        if not 0 <= layer_id < self.num_layers:
+            raise ValueError(f"`layer_id` must be in [0, {self.num_layers}), got {layer_id}")
+        return layer_id
+
+    def _require_built(self, what: str) -> None:
+        if not self.is_built:
+            raise ValueError(
+                f"{what} needs a built wiring: call `wiring = wiring.build(input_dim)` first"
+            )
+
+    # ---- drawing ----------------------------------------------------------------------------
+
+    def draw(
+        self,
+        ax: Axes | None = None,
+        *,
+        neuron_colors: Mapping[str, str] | None = None,
+        synapse_colors: str | Mapping[str, str] | None = None,
+        draw_labels: bool = False,
+        arrows: bool | None = None,
+        node_size: float = 150.0,
+        legend: bool = True,
+    ) -> Figure:
+        """Draws the wiring graph with matplotlib.
+
+        Neurons are drawn in layered columns, left to right: sensory (inputs), inter, command and
+        motor neurons. Synapses within a column are drawn as arcs, self-connections as loops.
+
+        Args:
+            ax: Axes to draw into; a new figure is created if ``None``.
+            neuron_colors: Colours by role (``"sensory"``, ``"inter"``, ``"command"``,
+                ``"motor"``), merged with the defaults.
+            synapse_colors: One colour for all synapses, or a mapping with keys
+                ``"excitatory"`` and ``"inhibitory"``.
+            draw_labels: Write the neuron index (``s<i>`` for inputs) inside each node.
+            arrows: Draw arrow heads; by default only when there are at most 400 synapses.
+            node_size: Marker area of the nodes (points^2).
+            legend: Add a legend of neuron roles and synapse polarities.
+
+        Returns:
+            The matplotlib figure that holds the drawing.
+
+        Raises:
+            ValueError: If the wiring is not built.
+        """
+        self._require_built("draw()")
+        import matplotlib.pyplot as plt
+        from matplotlib.collections import LineCollection
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import FancyArrowPatch
+        from matplotlib.path import Path
+
+        colors = {
+            "sensory": "tab:olive",
+            "inter": "tab:blue",
+            "command": "tab:cyan",
+            "motor": "tab:orange",
+        }
+        colors.update(neuron_colors or {})
+        if synapse_colors is None:
+            syn_colors = {"excitatory": "tab:green", "inhibitory": "tab:red"}
+        elif isinstance(synapse_colors, str):
+            syn_colors = {"excitatory": synapse_colors, "inhibitory": synapse_colors}
+        else:
+            syn_colors = {"excitatory": "tab:green", "inhibitory": "tab:red"}
+            syn_colors.update(synapse_colors)
+
+        input_dim = int(self.input_dim)  # type: ignore[arg-type]
+        roles = self.neuron_roles
+        columns: dict[str, list[int]] = {"sensory": list(range(input_dim))}
+        for role in ("inter", "command", "motor"):
+            columns[role] = [i for i in range(self.units) if roles[i] == role]
+        columns = {k: v for k, v in columns.items() if v}
+
+        # Node positions: column k at x = k, nodes centred vertically, spacing 1.
+        pos: dict[tuple[str, int], tuple[float, float]] = {}
+        tallest = max(len(v) for v in columns.values())
+        for x, (role, members) in enumerate(columns.items()):
+            kind = "sensory" if role == "sensory" else "neuron"
+            for j, idx in enumerate(members):
+                pos[(kind, idx)] = (float(x), (len(members) - 1) / 2.0 - j)
+
+        if ax is None:
+            width = 2.5 + 1.8 * len(columns)
+            height = max(3.0, 0.28 * tallest + 1.0)
+            fig, ax = plt.subplots(figsize=(width, height))
+        fig = ax.figure
+
+        edges: list[tuple[np.ndarray, str]] = []
+        sens = self.sensory_adjacency_matrix
+        assert sens is not None
+        for src, dest in zip(*np.nonzero(sens), strict=True):
+            polarity = "excitatory" if sens[src, dest] > 0 else "inhibitory"
+            edges.append(
+                (_edge_points(pos[("sensory", src)], pos[("neuron", dest)], False), polarity)
+            )
+        adj = self.adjacency_matrix
+        for src, dest in zip(*np.nonzero(adj), strict=True):
+            polarity = "excitatory" if adj[src, dest] > 0 else "inhibitory"
+            edges.append(
+                (
+                    _edge_points(pos[("neuron", src)], pos[("neuron", dest)], src == dest),
+                    polarity,
+                )
+            )
+
+        if arrows is None:
+            arrows = len(edges) <= 400
+        alpha = 0.7 if len(edges) <= 400 else 0.3
+        if arrows:
+            for points, polarity in edges:
+                ax.add_patch(
+                    FancyArrowPatch(
+                        path=Path(points),
+                        arrowstyle="-|>",
+                        mutation_scale=8,
+                        color=syn_colors[polarity],
+                        lw=0.8,
+                        alpha=alpha,
+                        zorder=1,
+                    )
+                )
+        else:
+            for polarity in ("excitatory", "inhibitory"):
+                segs = [p for p, pol in edges if pol == polarity]
+                if segs:
+                    ax.add_collection(
+                        LineCollection(
+                            segs, colors=syn_colors[polarity], linewidths=0.6, alpha=alpha, zorder=1
+                        )
+                    )
+
+        for role, members in columns.items():
+            kind = "sensory" if role == "sensory" else "neuron"
+            xy = np.array([pos[(kind, i)] for i in members])
+            ax.scatter(
+                xy[:, 0],
+                xy[:, 1],
+                s=node_size,
+                c=colors[role],
+                edgecolors="black",
+                linewidths=0.5,
+                zorder=3,
+                label=f"{role.capitalize()} neurons",
+            )
+            ax.text(
+                xy[0, 0],
+                (len(members) - 1) / 2.0 + 0.9,
+                f"{role.capitalize()} ({len(members)})",
+                ha="center",
+                va="bottom",
+                fontsize=9,
+            )
+            if draw_labels:
+                for i, (x, y) in zip(members, xy, strict=True):
+                    label = f"s{i}" if kind == "sensory" else str(i)
+                    ax.text(x, y, label, ha="center", va="center", fontsize=5.5, zorder=4)
+
+        if legend:
+            handles = [
+                Line2D(
+                    [],
+                    [],
+                    ls="",
+                    marker="o",
+                    markersize=7,
+                    markerfacecolor=colors[role],
+                    markeredgecolor="black",
+                    label=f"{role.capitalize()} neurons",
+                )
+                for role in columns
+            ]
+            handles += [
+                Line2D([], [], color=syn_colors["excitatory"], label="Excitatory synapse"),
+                Line2D([], [], color=syn_colors["inhibitory"], label="Inhibitory synapse"),
+            ]
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+
+        ax.set_xlim(-0.6, len(columns) - 0.4)
+        ax.set_ylim(-tallest / 2.0 - 0.5, tallest / 2.0 + 1.5)
+        ax.set_axis_off()
+        ax.set_title(f"{type(self).__name__}: {self.units} neurons, {input_dim} inputs")
+        return fig
+
+
+def _edge_points(
+    a: tuple[float, float], b: tuple[float, float], self_loop: bool, trim: float = 0.12
+) -> np.ndarray:
+    """Polyline from ``a`` to ``b`` (straight, an arc within a column, or a self-loop)."""
+    p0, p1 = np.asarray(a), np.asarray(b)
+    t = np.linspace(0.0, 1.0, 16)[:, None]
+    if self_loop:
+        c1, c2 = p0 + (0.35, 0.3), p0 + (0.35, -0.3)
+        pts = (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * c1 + 3 * (1 - t) * t**2 * c2 + t**3 * p0
+        return pts[1:-1]
+    if p0[0] == p1[0]:
+        # Same column: quadratic Bezier bulging to the right of the direction of travel.
+        d = p1 - p0
+        ctrl = (p0 + p1) / 2 + 0.3 * np.array([abs(d[1]), 0.0]) * np.sign(d[1] or 1.0)
+        pts = (1 - t) ** 2 * p0 + 2 * (1 - t) * t * ctrl + t**2 * p1
+    else:
+        pts = np.array([p0, p1])
+    # Trim both ends so arrow heads stop at the node border.
+    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    total = cum[-1]
+    if total <= 2 * trim:
+        return pts
+    s = np.linspace(trim, total - trim, max(2, len(pts)))
+    return np.stack([np.interp(s, cum, pts[:, 0]), np.interp(s, cum, pts[:, 1])], axis=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Generated wirings
+# --------------------------------------------------------------------------------------------
+
+
+class _GeneratedWiring(Wiring):
+    """A wiring whose matrices are a deterministic function of its arguments and input_dim."""
+
+    def _generate(self, input_dim: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+        raise NotImplementedError
+
+    def _output_dim(self) -> int:
+        raise NotImplementedError
+
+    def _finish(self, input_dim: int | None) -> None:
+        adj, sensory = self._generate(input_dim)
+        Wiring.__init__(self, adj, self._output_dim(), sensory)
+
+    def _build(self, input_dim: int) -> Wiring:
+        new = object.__new__(type(self))
+        new.__dict__.update({k: v for k, v in self.__dict__.items() if k not in _STATE_KEYS})
+        new._finish(input_dim)
+        return new
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._config().items())
+        text = f"{type(self).__name__}({args})"
+        if self.is_built:
+            text += f".build({self.input_dim})"
+        return text
+
+
+def _polarities(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` draws of ``rng.choice([-1, 1, 1])`` (same stream as ``n`` scalar calls)."""
+    return np.array([-1, 1, 1], dtype=_ADJ_DTYPE)[rng.integers(0, 3, size=n)]
+
+
+class FullyConnected(_GeneratedWiring):
+    """Every neuron is connected to every neuron (and every input to every neuron).
+
+    Polarities are drawn with ``numpy.random.default_rng(erev_init_seed)``; a synapse is
+    excitatory with probability 2/3, as in ``ncps``.
+
+    Args:
+        units: Number of neurons.
+        output_dim: Number of motor neurons (default: ``units``).
+        erev_init_seed: Seed of the polarity draws.
+        self_connections: Whether neurons synapse onto themselves.
+
+    Example:
+        >>> w = FullyConnected(8, output_dim=2).build(3)
+        >>> w.adjacency_matrix.shape, w.sensory_adjacency_matrix.shape
+        ((8, 8), (3, 8))
+        >>> w.synapse_count
+        64
+    """
+
+    erev_init_seed: int
+    self_connections: bool
+
+    def __init__(
+        self,
+        units: int,
+        output_dim: int | None = None,
+        erev_init_seed: int = 1111,
+        self_connections: bool = True,
+    ) -> None:
+        units = _check_int(units, "units", minimum=1)
+        output_dim = units if output_dim is None else _check_int(output_dim, "output_dim")
+        if not 1 <= output_dim <= units:
+            raise ValueError(f"`output_dim` must be in [1, units={units}], got {output_dim}")
+        self._set("_units", units)
+        self._set("_out", output_dim)
+        self._set("erev_init_seed", _check_int(erev_init_seed, "erev_init_seed", minimum=0))
+        self._set("self_connections", bool(self_connections))
+        self._finish(None)
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            "units": self._units,
+            "output_dim": self._out,
+            "erev_init_seed": self.erev_init_seed,
+            "self_connections": self.self_connections,
+        }
+
+    def _output_dim(self) -> int:
+        return self._out
+
+    def _generate(self, input_dim: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+        n = self._units
+        rng = np.random.default_rng(self.erev_init_seed)
+        # ncps draws one polarity per (src, dest) in row-major order, skipping the diagonal
+        # if self-connections are disabled; sensory polarities follow in build().
+        mask = np.ones((n, n), dtype=bool)
+        if not self.self_connections:
+            np.fill_diagonal(mask, False)
+        adj = np.zeros((n, n), dtype=_ADJ_DTYPE)
+        adj[mask] = _polarities(rng, int(mask.sum()))
+        if input_dim is None:
+            return adj, None
+        sensory = _polarities(rng, input_dim * n).reshape(input_dim, n)
+        return adj, sensory
+
+
+class Random(_GeneratedWiring):
+    """Randomly placed synapses with a given sparsity.
+
+    ``round(units**2 * (1 - sparsity_level))`` synapses between neurons and
+    ``round(input_dim * units * (1 - sparsity_level))`` sensory synapses are placed uniformly at
+    random without repetition; each is excitatory with probability 2/3 (``ncps`` semantics,
+    ``numpy.random.default_rng(random_seed)``).
+
+    Args:
+        units: Number of neurons.
+        output_dim: Number of motor neurons (default: ``units``).
+        sparsity_level: Fraction of absent synapses, in ``[0, 1)``.
+        random_seed: Seed of the draws.
+
+    Example:
+        >>> w = Random(10, output_dim=1, sparsity_level=0.5).build(4)
+        >>> w.synapse_count, w.sensory_synapse_count
+        (50, 20)
+    """
+
+    sparsity_level: float
+    random_seed: int
+
+    def __init__(
+        self,
+        units: int,
+        output_dim: int | None = None,
+        sparsity_level: float = 0.0,
+        random_seed: int = 1111,
+    ) -> None:
+        units = _check_int(units, "units", minimum=1)
+        output_dim = units if output_dim is None else _check_int(output_dim, "output_dim")
+        if not 1 <= output_dim <= units:
+            raise ValueError(f"`output_dim` must be in [1, units={units}], got {output_dim}")
+        sparsity_level = _check_float(sparsity_level, "sparsity_level")
+        if not 0.0 <= sparsity_level < 1.0:
+            raise ValueError(f"`sparsity_level` must be in [0, 1), got {sparsity_level}")
+        self._set("_units", units)
+        self._set("_out", output_dim)
+        self._set("sparsity_level", sparsity_level)
+        self._set("random_seed", _check_int(random_seed, "random_seed", minimum=0))
+        self._finish(None)
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            "units": self._units,
+            "output_dim": self._out,
+            "sparsity_level": self.sparsity_level,
+            "random_seed": self.random_seed,
+        }
+
+    def _output_dim(self) -> int:
+        return self._out
+
+    def _generate(self, input_dim: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+        n = self._units
+        density = 1.0 - self.sparsity_level
+        rng = np.random.default_rng(self.random_seed)
+        # Choosing k of the N (src, dest) pairs draws the same indices as choosing k of range(N).
+        count = int(np.round(n * n * density))
+        flat = rng.choice(n * n, size=count, replace=False)
+        adj = np.zeros(n * n, dtype=_ADJ_DTYPE)
+        adj[flat] = _polarities(rng, count)
+        adj = adj.reshape(n, n)
+        if input_dim is None:
+            return adj, None
+        count = int(np.round(input_dim * n * density))
+        flat = rng.choice(input_dim * n, size=count, replace=False)
+        # ncps draws the polarity of each sensory synapse twice; the second draw is kept.
+        sensory = np.zeros(input_dim * n, dtype=_ADJ_DTYPE)
+        sensory[flat] = _polarities(rng, 2 * count)[1::2]
+        return adj, sensory.reshape(input_dim, n)
+
+
+class NCP(_GeneratedWiring):
+    """Neural Circuit Policy wiring: sensory -> inter -> command -> motor layers.
+
+    Neuron indices are ordered motor ``[0, m)``, command ``[m, m + c)``, inter
+    ``[m + c, units)``. Each input synapses onto ``sensory_fanout`` inter neurons, each inter
+    neuron onto ``inter_fanout`` command neurons, ``recurrent_command_synapses`` random command
+    -> command synapses are added, and each motor neuron receives ``motor_fanin`` synapses from
+    command neurons. Neurons left unconnected get random partners. Polarities are +-1 with equal
+    probability. All draws use ``numpy.random.RandomState(seed)`` at build time, as in ``ncps``;
+    an unbuilt NCP therefore has an all-zero ``adjacency_matrix``.
+
+    Args:
+        inter_neurons: Number of inter neurons (layer 1).
+        command_neurons: Number of command neurons (layer 2).
+        motor_neurons: Number of motor neurons (layer 3, the outputs).
+        sensory_fanout: Outgoing synapses per input, at most ``inter_neurons``.
+        inter_fanout: Outgoing synapses per inter neuron, at most ``command_neurons``.
+        recurrent_command_synapses: Number of command -> command synapse draws.
+        motor_fanin: Incoming synapses per motor neuron, at most ``command_neurons``.
+        seed: Seed of the draws.
+
+    Example:
+        >>> w = NCP(6, 4, 2, sensory_fanout=3, inter_fanout=2,
+        ...         recurrent_command_synapses=3, motor_fanin=2).build(5)
+        >>> w.units, w.output_dim, w.get_neurons_of_layer(1)
+        (12, 2, [2, 3, 4, 5])
+    """
+
+    inter_neurons: int
+    command_neurons: int
+    motor_neurons: int
+    sensory_fanout: int
+    inter_fanout: int
+    recurrent_command_synapses: int
+    motor_fanin: int
+    seed: int
+
+    def __init__(
+        self,
+        inter_neurons: int,
+        command_neurons: int,
+        motor_neurons: int,
+        sensory_fanout: int,
+        inter_fanout: int,
+        recurrent_command_synapses: int,
+        motor_fanin: int,
+        seed: int = 22222,
+    ) -> None:
+        self._init_ncp(
+            inter_neurons,
+            command_neurons,
+            motor_neurons,
+            sensory_fanout,
+            inter_fanout,
+            recurrent_command_synapses,
+            motor_fanin,
+            seed,
+        )
+        self._finish(None)
+
+    def _init_ncp(
+        self,
+        inter_neurons: int,
+        command_neurons: int,
+        motor_neurons: int,
+        sensory_fanout: int,
+        inter_fanout: int,
+        recurrent_command_synapses: int,
+        motor_fanin: int,
+        seed: int,
+    ) -> None:
+        inter = _check_int(inter_neurons, "inter_neurons", minimum=1)
+        command = _check_int(command_neurons, "command_neurons", minimum=1)
+        motor = _check_int(motor_neurons, "motor_neurons", minimum=1)
+        sensory_fanout = _check_int(sensory_fanout, "sensory_fanout", minimum=0)
+        inter_fanout = _check_int(inter_fanout, "inter_fanout", minimum=0)
+        recurrent = _check_int(recurrent_command_synapses, "recurrent_command_synapses", 0)
+        motor_fanin = _check_int(motor_fanin, "motor_fanin", minimum=0)
+        seed = _check_int(seed, "seed", minimum=0)
+        if seed >= 2**32:
+            raise ValueError(f"`seed` must be < 2**32, got {seed}")
+        if motor_fanin > command:
+            raise ValueError(
+                f"`motor_fanin` is {motor_fanin} but there are only {command} command neurons"
+            )
+        if sensory_fanout > inter:
+            raise ValueError(
+                f"`sensory_fanout` is {sensory_fanout} but there are only {inter} inter neurons"
+            )
+        if inter_fanout > command:
+            raise ValueError(
+                f"`inter_fanout` is {inter_fanout} but there are only {command} command neurons"
+            )
+        self._set("inter_neurons", inter)
+        self._set("command_neurons", command)
+        self._set("motor_neurons", motor)
+        self._set("sensory_fanout", sensory_fanout)
+        self._set("inter_fanout", inter_fanout)
+        self._set("recurrent_command_synapses", recurrent)
+        self._set("motor_fanin", motor_fanin)
+        self._set("seed", seed)
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            "inter_neurons": self.inter_neurons,
+            "command_neurons": self.command_neurons,
+            "motor_neurons": self.motor_neurons,
+            "sensory_fanout": self.sensory_fanout,
+            "inter_fanout": self.inter_fanout,
+            "recurrent_command_synapses": self.recurrent_command_synapses,
+            "motor_fanin": self.motor_fanin,
+            "seed": self.seed,
+        }
+
+    def _output_dim(self) -> int:
+        return self.motor_neurons
+
+    # Neuron index ranges: [0..motor | command | inter].
+    @property
+    def _motor_ids(self) -> list[int]:
+        return list(range(self.motor_neurons))
+
+    @property
+    def _command_ids(self) -> list[int]:
+        m = self.motor_neurons
+        return list(range(m, m + self.command_neurons))
+
+    @property
+    def _inter_ids(self) -> list[int]:
+        start = self.motor_neurons + self.command_neurons
+        return list(range(start, start + self.inter_neurons))
+
+    @property
+    def num_layers(self) -> int:
+        """Number of neuron layers: 3 (inter, command, motor)."""
+        return 3
+
+    def get_neurons_of_layer(self, layer_id: int) -> list[int]:
+        """Returns the inter (0), command (1) or motor (2) neuron indices."""
+        layer_id = self._check_layer(layer_id)
+        return [self._inter_ids, self._command_ids, self._motor_ids][layer_id]
+
+    def get_type_of_neuron(self, neuron_id: int) -> NeuronRole:
+        """Returns ``"motor"``, ``"command"`` or ``"inter"`` from the neuron's index range."""
+        neuron_id = self._check_neuron(neuron_id)
+        if neuron_id < self.motor_neurons:
+            return "motor"
+        if neuron_id < self.motor_neurons + self.command_neurons:
+            return "command"
+        return "inter"
+
+    def _generate(self, input_dim: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+        units = self.inter_neurons + self.command_neurons + self.motor_neurons
+        adj = np.zeros((units, units), dtype=_ADJ_DTYPE)
+        if input_dim is None:
+            return adj, None
+        sensory = np.zeros((input_dim, units), dtype=_ADJ_DTYPE)
+        rng = np.random.RandomState(self.seed)
+        inter, command, motor = self._inter_ids, self._command_ids, self._motor_ids
+        inputs = list(range(input_dim))
+
+        def sign() -> int:
+            return int(rng.choice([-1, 1]))
+
+        # The order of the draws below is the order of ncps 1.0.1's NCP.build().
+        # 1) inputs -> inter neurons, then inputs for inter neurons nobody reached.
+        reached: set[int] = set()
+        for src in inputs:
+            for dest in rng.choice(inter, size=self.sensory_fanout, replace=False):
+                reached.add(int(dest))
+                sensory[src, dest] = sign()
+        fanin = int(np.clip(input_dim * self.sensory_fanout // self.inter_neurons, 1, input_dim))
+        for dest in (d for d in inter if d not in reached):
+            for src in rng.choice(inputs, size=fanin, replace=False):
+                sensory[src, dest] = sign()
+
+        # 2) inter -> command neurons, then inter sources for unreached command neurons.
+        reached = set()
+        for src in inter:
+            for dest in rng.choice(command, size=self.inter_fanout, replace=False):
+                reached.add(int(dest))
+                adj[src, dest] = sign()
+        fanin = int(
+            np.clip(
+                self.inter_neurons * self.inter_fanout // self.command_neurons,
+                1,
+                self.command_neurons,
+            )
+        )
+        for dest in (d for d in command if d not in reached):
+            for src in rng.choice(inter, size=fanin, replace=False):
+                adj[src, dest] = sign()
+
+        # 3) recurrent command -> command synapses.
+        for _ in range(self.recurrent_command_synapses):
+            src = rng.choice(command)
+            dest = rng.choice(command)
+            adj[src, dest] = sign()
+
+        # 4) command -> motor neurons, then motor targets for command neurons left without one.
+        reached = set()
+        for dest in motor:
+            for src in rng.choice(command, size=self.motor_fanin, replace=False):
+                reached.add(int(src))
+                adj[src, dest] = sign()
+        fanout = int(
+            np.clip(
+                self.motor_neurons * self.motor_fanin // self.command_neurons,
+                1,
+                self.motor_neurons,
+            )
+        )
+        for src in (s for s in command if s not in reached):
+            for dest in rng.choice(motor, size=fanout, replace=False):
+                adj[src, dest] = sign()
+        return adj, sensory
+
+
+class AutoNCP(NCP):
+    """An :class:`NCP` wiring sized automatically from the number of units and outputs.
+
+    With ``n = units - output_size``: ``command = max(int(0.4 n), 1)``, ``inter = n - command``,
+    and with density ``d = 1 - sparsity_level``: ``sensory_fanout = max(int(inter d), 1)``,
+    ``inter_fanout = motor_fanin = max(int(command d), 1)``,
+    ``recurrent_command_synapses = max(int(2 command d), 1)`` (``ncps`` rules).
+
+    Args:
+        units: Total number of neurons.
+        output_size: Number of motor neurons; must be less than ``units - 2``.
+        sparsity_level: In ``[0.1, 1.0]``; higher is sparser.
+        seed: Seed of the draws.
+
+    Example:
+        >>> w = AutoNCP(16, 2, sparsity_level=0.5).build(3)
+        >>> w.command_neurons, w.inter_neurons, w.neuron_roles[:3]
+        (5, 9, ('motor', 'motor', 'command'))
+    """
+
+    units: int
+    output_size: int
+    sparsity_level: float
+
+    def __init__(
+        self,
+        units: int,
+        output_size: int,
+        sparsity_level: float = 0.5,
+        seed: int = 22222,
+    ) -> None:
+        units = _check_int(units, "units", minimum=1)
+        output_size = _check_int(output_size, "output_size", minimum=1)
+        if output_size >= units - 2:
+            raise ValueError(
+                f"`output_size` must be less than units - 2 (got units={units}, "
+                f"output_size={output_size})"
+            )
+        sparsity_level = _check_float(sparsity_level, "sparsity_level")
+        if not 0.1 <= sparsity_level <= 1.0:
+            raise ValueError(f"`sparsity_level` must be in [0.1, 1.0], got {sparsity_level}")
+        density = 1.0 - sparsity_level
+        inter_and_command = units - output_size
+        command = max(int(0.4 * inter_and_command), 1)
+        inter = inter_and_command - command
+        self._set("output_size", output_size)
+        self._set("sparsity_level", sparsity_level)
+        self._init_ncp(
+            inter_neurons=inter,
+            command_neurons=command,
+            motor_neurons=output_size,
+            sensory_fanout=max(int(inter * density), 1),
+            inter_fanout=max(int(command * density), 1),
+            recurrent_command_synapses=max(int(command * density * 2), 1),
+            motor_fanin=max(int(command * density), 1),
+            seed=seed,
+        )
+        self._finish(None)
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            "units": self.inter_neurons + self.command_neurons + self.motor_neurons,
+            "output_size": self.output_size,
+            "sparsity_level": self.sparsity_level,
+            "seed": self.seed,
+        }
