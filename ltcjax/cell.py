@@ -1,0 +1,124 @@
+"""The recurrent-cell interface shared by every model in ltcjax.
+
+A cell is an immutable, hashable configuration object (a frozen dataclass) with pure
+functions over parameter pytrees. It never holds arrays that change during training, so a
+cell can be closed over by ``jax.jit`` or passed as a static argument.
+
+Every cell implements, for a single (unbatched) example:
+
+* ``init(key) -> params``: a pytree of parameters;
+* ``initial_state(batch_shape=(), dtype=float32) -> state``: a pytree of zeros;
+* ``step(params, state, x, dt) -> (state, y)``: advance by one observation, where ``x`` has
+  shape ``(input_size,)`` and ``dt`` is the elapsed time (a scalar);
+
+and inherits ``apply`` (sequences, batches, elapsed times and masks, see
+:func:`ltcjax.sequence.unroll`) and ``step_batch`` from :class:`RecurrentCell`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+PyTree = Any
+
+
+class RecurrentCell:
+    """Base class of all pure recurrent cells.
+
+    Subclasses are frozen dataclasses that define ``input_size`` (a field) and the
+    ``state_size`` and ``output_size`` properties, and implement ``init``,
+    ``initial_state`` and ``step``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from ltcjax import LTCCell
+        >>> cell = LTCCell(units=8, input_size=3)
+        >>> params = cell.init(jax.random.key(0))
+        >>> ys, state = cell.apply(params, jnp.ones((2, 5, 3)))
+        >>> ys.shape, state.shape
+        ((2, 5, 8), (2, 8))
+    """
+
+    input_size: int
+    #: Whether ``step`` uses the elapsed time ``dt``. Discrete-time cells ignore it.
+    uses_time: bool = True
+
+    @property
+    def state_size(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def output_size(self) -> int:
+        raise NotImplementedError
+
+    def init(self, key: jax.Array) -> PyTree:
+        raise NotImplementedError
+
+    def initial_state(self, batch_shape: tuple[int, ...] = (), dtype: Any = jnp.float32) -> PyTree:
+        """Zero state: an array of shape ``batch_shape + (state_size,)``."""
+        return jnp.zeros((*batch_shape, self.state_size), dtype)
+
+    def step(
+        self, params: PyTree, state: PyTree, x: jax.Array, dt: jax.Array
+    ) -> tuple[PyTree, jax.Array]:
+        raise NotImplementedError
+
+    def step_batch(
+        self, params: PyTree, state: PyTree, x: jax.Array, dt: jax.Array | float = 1.0
+    ) -> tuple[PyTree, jax.Array]:
+        """One step for a batch: ``x`` of shape (B, F), ``dt`` scalar or (B,).
+
+        This is the streaming / online entry point (control loops): call it once per new
+        observation, carrying the state.
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> from ltcjax import LTCCell
+            >>> cell = LTCCell(units=4, input_size=2)
+            >>> params = cell.init(jax.random.key(0))
+            >>> state = cell.initial_state((3,))
+            >>> state, y = cell.step_batch(params, state, jnp.zeros((3, 2)), 0.1)
+            >>> y.shape
+            (3, 4)
+        """
+        x = jnp.asarray(x)
+        if x.ndim != 2 or x.shape[-1] != self.input_size:
+            raise ValueError(f"x: expected shape (batch, {self.input_size}), got {tuple(x.shape)}")
+        dt = jnp.broadcast_to(jnp.asarray(dt, dtype=_float_dtype(params)), x.shape[:1])
+        return jax.vmap(self.step, in_axes=(None, 0, 0, 0))(params, state, x, dt)
+
+    def apply(self, params: PyTree, inputs: jax.Array, **kwargs: Any) -> tuple[jax.Array, PyTree]:
+        """Run the cell over a sequence; see :func:`ltcjax.sequence.unroll` for arguments."""
+        from ltcjax.sequence import unroll
+
+        return unroll(self, params, inputs, **kwargs)
+
+    def num_params(self, params: PyTree) -> int:
+        """Number of scalar parameters (trainable leaves of ``params``)."""
+        return int(sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(params)))
+
+
+def _float_dtype(params: PyTree) -> Any:
+    """The floating dtype the state is kept in: the widest float dtype among ``params``."""
+    leaves = [leaf for leaf in jax.tree.leaves(params) if jnp.issubdtype(leaf.dtype, jnp.floating)]
+    if not leaves:
+        return jnp.float32
+    return jnp.result_type(*leaves)
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    """Raise a ValueError naming ``name`` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {choices}, got {value!r}")
+    return value
+
+
+def check_positive_int(name: str, value: int) -> int:
+    """Raise a ValueError naming ``name`` unless ``value`` is a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    return value

@@ -1,0 +1,448 @@
+"""The Liquid Time-constant (LTC) cell: parameters, vector field, solvers, time constants.
+
+Conductance form of Hasani et al. (AAAI 2021), as in the paper's code and ncps. For neuron
+j with pre-synaptic neurons i and sensory inputs k (matrices laid out ``[pre, post]``)::
+
+    cm_j dv_j/dt = gleak_j (vleak_j - v_j)
+                 + sum_i  w_ij sig(sigma_ij (v_i - mu_ij)) (erev_ij - v_j)
+                 + sum_k sw_kj sig(ssigma_kj (u_k - smu_kj)) (serev_kj - v_j)
+
+with ``u = input_w * x + input_b``. The default solver is the paper's fused semi-implicit
+step, which for positive ``cm, gleak, w, sw`` is a convex combination of the state, the
+leak potentials and the reversal potentials, so the state never leaves their hull.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
+
+from ltcjax.cell import RecurrentCell, check_choice, check_positive_int
+from ltcjax.lstm import LSTMParams, init_lstm, lstm_step
+from ltcjax.wirings import FullyConnected, Wiring
+
+MAPPINGS = ("affine", "linear", "none")
+SOLVERS = ("fused", "euler", "rk4")
+CONSTRAINTS = ("softplus", "clip")
+INIT_SCHEMES = ("ncps", "paper")
+
+#: ncps's uniform initialisation ranges.
+NCPS_INIT_RANGES: dict[str, tuple[float, float]] = {
+    "gleak": (0.001, 1.0),
+    "vleak": (-0.2, 0.2),
+    "cm": (0.4, 0.6),
+    "w": (0.001, 1.0),
+    "sigma": (3.0, 8.0),
+    "mu": (0.3, 0.8),
+    "sensory_w": (0.001, 1.0),
+    "sensory_sigma": (3.0, 8.0),
+    "sensory_mu": (0.3, 0.8),
+}
+#: The paper's TensorFlow code: constant gleak and cm, w in U(0.01, 1), dense +-1 erev.
+PAPER_INIT_RANGES: dict[str, tuple[float, float]] = {
+    **NCPS_INIT_RANGES,
+    "gleak": (1.0, 1.0),
+    "cm": (0.5, 0.5),
+    "w": (0.01, 1.0),
+    "sensory_w": (0.01, 1.0),
+}
+#: The parameters that must stay positive (softplus at run time, or clipped after updates).
+POSITIVE_PARAMS = ("gleak", "cm", "w", "sensory_w")
+
+
+class LTCParams(NamedTuple):
+    """LTC parameters, named as in ncps (so state dicts map one to one).
+
+    ``input_w``/``input_b`` and ``output_w``/``output_b`` are None when the corresponding
+    mapping does not use them; ``memory`` holds the LSTM of the mixed-memory variant.
+    """
+
+    gleak: Float[Array, " units"]
+    vleak: Float[Array, " units"]
+    cm: Float[Array, " units"]
+    sigma: Float[Array, "units units"]
+    mu: Float[Array, "units units"]
+    w: Float[Array, "units units"]
+    erev: Float[Array, "units units"]
+    sensory_sigma: Float[Array, "inputs units"]
+    sensory_mu: Float[Array, "inputs units"]
+    sensory_w: Float[Array, "inputs units"]
+    sensory_erev: Float[Array, "inputs units"]
+    input_w: Float[Array, " inputs"] | None = None
+    input_b: Float[Array, " inputs"] | None = None
+    output_w: Float[Array, " motor"] | None = None
+    output_b: Float[Array, " motor"] | None = None
+    memory: LSTMParams | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LTCCell(RecurrentCell):
+    """A Liquid Time-constant cell (pure: configuration only, parameters are a pytree).
+
+    Args:
+        input_size: number of input features.
+        units: number of neurons (fully connected); or give ``wiring`` instead.
+        wiring: a :mod:`ltcjax.wirings` wiring (FullyConnected, Random, NCP, AutoNCP); it
+            is built for ``input_size`` if it is not yet.
+        input_mapping: "affine" (``x * input_w + input_b``), "linear" or "none".
+        output_mapping: "affine" (``v[:motor] * output_w + output_b``), "linear" or "none".
+        ode_unfolds: solver sub-steps per observation.
+        solver: "fused" (the paper's semi-implicit step), "euler" or "rk4"; the explicit
+            solvers take ``ode_unfolds`` steps of ``dt / ode_unfolds``.
+        constraint: "softplus" keeps ``w, sensory_w, cm, gleak`` positive by a softplus at
+            run time (ncps's ``LTC`` default); "clip" uses them as they are and expects
+            :func:`project_params` after each optimiser update (ncps's
+            ``apply_weight_constraints``).
+        init_scheme: "ncps" ranges or "paper" (the TF code: gleak 1, cm 0.5, dense +-1 erev).
+        mixed_memory: run an LSTM cell before each LTC step (ncps's mixed memory); the
+            state is then the pair ``(v, c)``.
+        epsilon: added to the fused step's denominator.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from ltcjax import LTCCell, AutoNCP
+        >>> cell = LTCCell(input_size=3, wiring=AutoNCP(16, 2))
+        >>> params = cell.init(jax.random.key(0))
+        >>> ys, v = cell.apply(params, jnp.ones((8, 20, 3)), timespans=jnp.full((8, 20), 0.5))
+        >>> ys.shape, v.shape
+        ((8, 20, 2), (8, 16))
+    """
+
+    input_size: int
+    units: int | None = None
+    wiring: Wiring | None = None
+    input_mapping: Literal["affine", "linear", "none"] = "affine"
+    output_mapping: Literal["affine", "linear", "none"] = "affine"
+    ode_unfolds: int = 6
+    solver: Literal["fused", "euler", "rk4"] = "fused"
+    constraint: Literal["softplus", "clip"] = "softplus"
+    init_scheme: Literal["ncps", "paper"] = "ncps"
+    mixed_memory: bool = False
+    epsilon: float = 1e-8
+
+    def __post_init__(self) -> None:
+        check_positive_int("input_size", self.input_size)
+        check_positive_int("ode_unfolds", self.ode_unfolds)
+        check_choice("input_mapping", self.input_mapping, MAPPINGS)
+        check_choice("output_mapping", self.output_mapping, MAPPINGS)
+        check_choice("solver", self.solver, SOLVERS)
+        check_choice("constraint", self.constraint, CONSTRAINTS)
+        check_choice("init_scheme", self.init_scheme, INIT_SCHEMES)
+        wiring = self.wiring
+        if wiring is None:
+            if self.units is None:
+                raise ValueError("units, wiring: pass the number of units or a wiring")
+            wiring = FullyConnected(check_positive_int("units", self.units))
+        elif not isinstance(wiring, Wiring):
+            raise ValueError(f"wiring: expected an ltcjax.wirings.Wiring, got {type(wiring)}")
+        elif self.units is not None and self.units != wiring.units:
+            raise ValueError(
+                f"units: the wiring has {wiring.units} units, but units={self.units} was passed"
+            )
+        if wiring.is_built and wiring.input_dim != self.input_size:
+            raise ValueError(
+                f"input_size: the wiring was built for {wiring.input_dim} input features, "
+                f"but input_size={self.input_size}"
+            )
+        wiring = wiring.build(self.input_size)
+        object.__setattr__(self, "wiring", wiring)
+        object.__setattr__(self, "units", wiring.units)
+
+    # -- sizes ---------------------------------------------------------------------------
+    @property
+    def state_size(self) -> int:
+        return self.wiring.units
+
+    @property
+    def motor_size(self) -> int:
+        """Number of motor (output) neurons: the first ``motor_size`` neurons."""
+        return self.wiring.output_dim
+
+    @property
+    def output_size(self) -> int:
+        return self.motor_size
+
+    # -- constants from the wiring -------------------------------------------------------
+    def sparsity_masks(self, dtype: Any = np.float32) -> tuple[np.ndarray, np.ndarray]:
+        """``(|adjacency|, |sensory adjacency|)`` as float arrays (not trained)."""
+        mask = np.abs(np.asarray(self.wiring.adjacency_matrix)).astype(dtype)
+        sensory = np.abs(np.asarray(self.wiring.sensory_adjacency_matrix)).astype(dtype)
+        return mask, sensory
+
+    # -- parameters ----------------------------------------------------------------------
+    def init(self, key: jax.Array, dtype: Any = jnp.float32) -> LTCParams:
+        """Draw parameters with the ncps (or paper) initialisation.
+
+        Example:
+            >>> import jax
+            >>> p = LTCCell(input_size=2, units=4).init(jax.random.key(0))
+            >>> p.w.shape, p.sensory_w.shape
+            ((4, 4), (2, 4))
+        """
+        ranges = NCPS_INIT_RANGES if self.init_scheme == "ncps" else PAPER_INIT_RANGES
+        n, f, m = self.units, self.input_size, self.motor_size
+        shapes = {
+            "gleak": (n,),
+            "vleak": (n,),
+            "cm": (n,),
+            "sigma": (n, n),
+            "mu": (n, n),
+            "w": (n, n),
+            "sensory_sigma": (f, n),
+            "sensory_mu": (f, n),
+            "sensory_w": (f, n),
+        }
+        keys = jax.random.split(key, len(shapes) + 3)
+        values = {
+            name: jax.random.uniform(k, shape, dtype, *ranges[name])
+            for k, (name, shape) in zip(keys, shapes.items(), strict=False)
+        }
+        if self.init_scheme == "ncps":
+            erev = jnp.asarray(self.wiring.erev_initializer(), dtype)
+            sensory_erev = jnp.asarray(self.wiring.sensory_erev_initializer(), dtype)
+        else:
+            erev = jax.random.choice(keys[-3], jnp.array([-1.0, 1.0], dtype), (n, n))
+            sensory_erev = jax.random.choice(keys[-2], jnp.array([-1.0, 1.0], dtype), (f, n))
+        affine_in, affine_out = self.input_mapping == "affine", self.output_mapping == "affine"
+        return LTCParams(
+            **values,
+            erev=erev,
+            sensory_erev=sensory_erev,
+            input_w=jnp.ones((f,), dtype) if self.input_mapping != "none" else None,
+            input_b=jnp.zeros((f,), dtype) if affine_in else None,
+            output_w=jnp.ones((m,), dtype) if self.output_mapping != "none" else None,
+            output_b=jnp.zeros((m,), dtype) if affine_out else None,
+            memory=init_lstm(keys[-1], f, n) if self.mixed_memory else None,
+        )
+
+    def effective_params(self, params: LTCParams) -> LTCParams:
+        """The parameters the equations see: softplus applied where ``constraint="softplus"``."""
+        if self.constraint == "clip":
+            return params
+        return params._replace(**{k: jax.nn.softplus(getattr(params, k)) for k in POSITIVE_PARAMS})
+
+    def initial_state(self, batch_shape: tuple[int, ...] = (), dtype: Any = jnp.float32):
+        v = jnp.zeros((*batch_shape, self.units), dtype)
+        return (v, jnp.zeros_like(v)) if self.mixed_memory else v
+
+    # -- maps ----------------------------------------------------------------------------
+    def map_inputs(self, params: LTCParams, x: Float[ArrayLike, "... inputs"]) -> Array:
+        """The sensory input ``u`` seen by the synapses."""
+        if self.input_mapping != "none":
+            x = x * params.input_w
+        if self.input_mapping == "affine":
+            x = x + params.input_b
+        return x
+
+    def map_outputs(self, params: LTCParams, v: Float[Array, "... units"]) -> Array:
+        """Motor neurons' readout ``v[..., :motor] * output_w + output_b``."""
+        y = v[..., : self.motor_size]
+        if self.output_mapping != "none":
+            y = y * params.output_w
+        if self.output_mapping == "affine":
+            y = y + params.output_b
+        return y
+
+    # -- dynamics ------------------------------------------------------------------------
+    def vector_field(
+        self, params: LTCParams, v: Float[Array, "... units"], x: Float[ArrayLike, "... inputs"]
+    ) -> Float[Array, "... units"]:
+        """``dv/dt`` for raw input ``x`` (the input map is applied here).
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> cell = LTCCell(input_size=2, units=3)
+            >>> p = cell.init(jax.random.key(0))
+            >>> cell.vector_field(p, jnp.zeros(3), jnp.ones(2)).shape
+            (3,)
+        """
+        p = self.effective_params(params)
+        mask, smask = self.sparsity_masks()
+        u = self.map_inputs(params, x)
+        s_num, s_den = sensory_currents(p, u, smask)
+        return _vector_field(p, v, s_num, s_den, mask)
+
+    def step(self, params: LTCParams, state, x, dt):
+        """Advance one observation: ``(state, y) = step(params, state, x, dt)``."""
+        if self.mixed_memory:
+            v, c = state
+            v, c = lstm_step(params.memory, v, c, x)
+        else:
+            v = state
+        v = self.solve(params, v, x, dt)
+        y = self.map_outputs(params, v)
+        return ((v, c) if self.mixed_memory else v), y
+
+    def solve(
+        self,
+        params: LTCParams,
+        v: Float[Array, "... units"],
+        x: Float[ArrayLike, "... inputs"],
+        dt: Float[ArrayLike, ...],
+    ) -> Float[Array, "... units"]:
+        """Integrate the LTC ODE over an interval ``dt`` with the input held at ``x``."""
+        p = self.effective_params(params)
+        mask, smask = self.sparsity_masks()
+        u = self.map_inputs(params, x)
+        dt = jnp.asarray(dt, v.dtype)[..., None]
+        s_num, s_den = sensory_currents(p, u, smask)
+        if self.solver == "fused":
+            return fused_solve(p, v, s_num, s_den, dt, mask, self.ode_unfolds, self.epsilon)
+        h = dt / self.ode_unfolds
+        f = lambda v: _vector_field(p, v, s_num, s_den, mask)  # noqa: E731
+        for _ in range(self.ode_unfolds):
+            if self.solver == "euler":
+                v = v + h * f(v)
+            else:
+                k1 = f(v)
+                k2 = f(v + 0.5 * h * k1)
+                k3 = f(v + 0.5 * h * k2)
+                k4 = f(v + h * k3)
+                v = v + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        return v
+
+
+# -- pure numerics ---------------------------------------------------------------------------
+def synapse_activation(
+    pre: Float[Array, "... pre"], mu: Float[Array, "pre post"], sigma: Float[Array, "pre post"]
+) -> Float[Array, "... pre post"]:
+    """``sig(sigma * (pre - mu))`` for every synapse."""
+    return jax.nn.sigmoid(sigma * (pre[..., :, None] - mu))
+
+
+def sensory_currents(
+    p: LTCParams, u: Float[Array, "... inputs"], smask: np.ndarray
+) -> tuple[Float[Array, "... units"], Float[Array, "... units"]]:
+    """Sensory synapses' ``(sum_k sw sig(..) serev, sum_k sw sig(..))`` (constant over a step)."""
+    act = p.sensory_w * synapse_activation(u, p.sensory_mu, p.sensory_sigma)
+    if not np.all(smask == 1):
+        act = act * smask
+    return jnp.sum(act * p.sensory_erev, axis=-2), jnp.sum(act, axis=-2)
+
+
+def _recurrent_currents(p: LTCParams, v: Array, mask: np.ndarray) -> tuple[Array, Array]:
+    act = p.w * synapse_activation(v, p.mu, p.sigma)
+    if not np.all(mask == 1):
+        act = act * mask
+    return jnp.sum(act * p.erev, axis=-2), jnp.sum(act, axis=-2)
+
+
+def _vector_field(p: LTCParams, v, s_num, s_den, mask) -> Array:
+    num, den = _recurrent_currents(p, v, mask)
+    # cm dv/dt = gleak (vleak - v) + sum act (erev - v), split as numerator - den * v
+    return (p.gleak * (p.vleak - v) + (num + s_num) - (den + s_den) * v) / p.cm
+
+
+def fused_solve(
+    p: LTCParams,
+    v: Float[Array, "... units"],
+    s_num: Float[Array, "... units"],
+    s_den: Float[Array, "... units"],
+    dt: Float[Array, "... 1"],
+    mask: np.ndarray,
+    unfolds: int,
+    epsilon: float,
+) -> Float[Array, "... units"]:
+    """The paper's fused semi-implicit solver (Eq. 3): ``unfolds`` sub-steps of ``dt/unfolds``.
+
+    Each sub-step is ``v <- (cm_t v + gleak vleak + sum act erev) / (cm_t + gleak + sum act
+    + eps)`` with ``cm_t = cm / (dt / unfolds)``. ``dt = 0`` returns ``v`` unchanged.
+    """
+    moving = dt > 0
+    cm_t = p.cm / (jnp.where(moving, dt, 1.0) / unfolds)
+    v_in = v
+    for _ in range(unfolds):
+        num, den = _recurrent_currents(p, v, mask)
+        numerator = cm_t * v + p.gleak * p.vleak + (num + s_num)
+        denominator = cm_t + p.gleak + (den + s_den)
+        v = numerator / (denominator + epsilon)
+    return jnp.where(moving, v, v_in)
+
+
+# -- time constants and bounds -------------------------------------------------------------
+def tau_sys(
+    cell: LTCCell,
+    params: LTCParams,
+    state: Float[Array, "... units"],
+    x: Float[ArrayLike, "... inputs"],
+) -> Float[Array, "... units"]:
+    """The liquid (system) time constant of each neuron at state ``state`` and input ``x``.
+
+    ``tau_sys = cm / (gleak + sum_i w_ij sig(..) + sum_k sw_kj sig(..))``: the inverse of
+    the coefficient of ``-v`` in ``dv/dt``; with no synaptic input it is ``cm / gleak``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> cell = LTCCell(input_size=2, units=3)
+        >>> p = cell.init(jax.random.key(0))
+        >>> lo, hi = tau_sys_bounds(cell, p)
+        >>> t = tau_sys(cell, p, jnp.zeros(3), jnp.ones(2))
+        >>> bool(jnp.all((lo <= t) & (t <= hi)))
+        True
+    """
+    p = cell.effective_params(params)
+    mask, smask = cell.sparsity_masks()
+    _, s_den = sensory_currents(p, cell.map_inputs(params, x), smask)
+    _, den = _recurrent_currents(p, jnp.asarray(state), mask)
+    return p.cm / (p.gleak + den + s_den)
+
+
+def tau_sys_bounds(
+    cell: LTCCell, params: LTCParams
+) -> tuple[Float[Array, " units"], Float[Array, " units"]]:
+    """Theorem 1: ``cm / (gleak + sum w + sum sw) <= tau_sys <= cm / gleak`` per neuron."""
+    p = cell.effective_params(params)
+    mask, smask = cell.sparsity_masks()
+    w_total = jnp.sum(p.w * mask, axis=0) + jnp.sum(p.sensory_w * smask, axis=0)
+    return p.cm / (p.gleak + w_total), p.cm / p.gleak
+
+
+def state_bounds(
+    cell: LTCCell, params: LTCParams, initial_state: ArrayLike | None = None
+) -> tuple[Float[Array, "... units"], Float[Array, "... units"]]:
+    """Theorem 2 for the fused solver: each neuron stays in the hull of its initial state,
+    its leak potential and the reversal potentials of its incoming synapses.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> cell = LTCCell(input_size=2, units=5)
+        >>> p = cell.init(jax.random.key(1))
+        >>> _, v = cell.apply(p, jnp.ones((30, 2)))
+        >>> lo, hi = state_bounds(cell, p)
+        >>> bool(jnp.all((lo <= v + 1e-6) & (v <= hi + 1e-6)))
+        True
+    """
+    mask, smask = cell.sparsity_masks()
+    big = jnp.inf
+    lo = jnp.minimum(
+        jnp.min(jnp.where(mask > 0, params.erev, big), axis=0),
+        jnp.min(jnp.where(smask > 0, params.sensory_erev, big), axis=0),
+    )
+    hi = jnp.maximum(
+        jnp.max(jnp.where(mask > 0, params.erev, -big), axis=0),
+        jnp.max(jnp.where(smask > 0, params.sensory_erev, -big), axis=0),
+    )
+    lo, hi = jnp.minimum(lo, params.vleak), jnp.maximum(hi, params.vleak)
+    v0 = jnp.zeros(cell.units) if initial_state is None else jnp.asarray(initial_state)
+    return jnp.minimum(lo, v0), jnp.maximum(hi, v0)
+
+
+def project_params(cell: LTCCell, params: LTCParams) -> LTCParams:
+    """Clip ``w, sensory_w, cm, gleak`` to be >= 0 (for ``constraint="clip"``; apply after
+    each optimiser update, like ncps's ``apply_weight_constraints``). Identity for softplus.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> cell = LTCCell(input_size=1, units=2, constraint="clip")
+        >>> p = cell.init(jax.random.key(0))._replace(cm=jnp.array([-1.0, 0.5]))
+        >>> project_params(cell, p).cm.tolist()
+        [0.0, 0.5]
+    """
+    if cell.constraint == "softplus":
+        return params
+    return params._replace(**{k: jax.nn.relu(getattr(params, k)) for k in POSITIVE_PARAMS})

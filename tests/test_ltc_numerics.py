@@ -1,0 +1,169 @@
+"""LTC numerics against independent references: hand computation, scipy, invariants."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import solve_ivp
+
+from ltcjax import FullyConnected, LTCCell, state_bounds, tau_sys, tau_sys_bounds
+from ltcjax.ltc import LTCParams
+
+
+def _sig(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def test_fused_step_matches_hand_computation():
+    # One neuron with a self-synapse and one sensory input, two unfolds, by hand.
+    cell = LTCCell(
+        input_size=1,
+        wiring=FullyConnected(1),
+        ode_unfolds=2,
+        constraint="clip",
+        input_mapping="affine",
+        output_mapping="affine",
+    )
+    p = LTCParams(
+        gleak=jnp.array([0.7]),
+        vleak=jnp.array([-0.1]),
+        cm=jnp.array([0.5]),
+        sigma=jnp.array([[4.0]]),
+        mu=jnp.array([[0.4]]),
+        w=jnp.array([[0.8]]),
+        erev=jnp.array([[1.0]]),
+        sensory_sigma=jnp.array([[5.0]]),
+        sensory_mu=jnp.array([[0.6]]),
+        sensory_w=jnp.array([[0.3]]),
+        sensory_erev=jnp.array([[-1.0]]),
+        input_w=jnp.array([2.0]),
+        input_b=jnp.array([0.1]),
+        output_w=jnp.array([3.0]),
+        output_b=jnp.array([-0.5]),
+    )
+    x, v, dt, eps = 0.45, 0.2, 0.8, 1e-8
+    u = 2.0 * x + 0.1
+    sa = 0.3 * _sig(5.0 * (u - 0.6))
+    cm_t = 0.5 / (dt / 2)
+    for _ in range(2):
+        a = 0.8 * _sig(4.0 * (v - 0.4))
+        v = (cm_t * v + 0.7 * -0.1 + a * 1.0 + sa * -1.0) / (cm_t + 0.7 + a + sa + eps)
+    new_v, y = cell.step(p, jnp.array([0.2]), jnp.array([x]), jnp.asarray(dt))
+    np.testing.assert_allclose(new_v, [v], rtol=1e-6)
+    np.testing.assert_allclose(y, [3.0 * v - 0.5], rtol=1e-6)
+
+
+def test_dt_zero_is_identity():
+    cell = LTCCell(input_size=3, units=6)
+    p = cell.init(jax.random.key(0))
+    v = jax.random.normal(jax.random.key(1), (6,))
+    for solver in ("fused", "euler", "rk4"):
+        c = dataclasses.replace(cell, solver=solver)
+        new_v, _ = c.step(p, v, jnp.ones(3), jnp.asarray(0.0))
+        np.testing.assert_array_equal(new_v, v)
+
+
+def _scipy_reference(cell, params, v0, x, t_end):
+    """Integrate the same LTC ODE with scipy (DOP853, rtol 1e-12) in float64 numpy."""
+    p = jax.tree.map(lambda a: np.asarray(a, np.float64), cell.effective_params(params))
+    mask, smask = cell.sparsity_masks(np.float64)
+    u = np.asarray(x, np.float64) * p.input_w + p.input_b
+    sens = p.sensory_w * smask / (1 + np.exp(-p.sensory_sigma * (u[:, None] - p.sensory_mu)))
+
+    def f(_, v):
+        rec = p.w * mask / (1 + np.exp(-p.sigma * (v[:, None] - p.mu)))
+        current = (rec * (p.erev - v[None, :])).sum(0) + (sens * (p.sensory_erev - v)).sum(0)
+        return (p.gleak * (p.vleak - v) + current) / p.cm
+
+    sol = solve_ivp(
+        f, (0.0, t_end), np.asarray(v0, np.float64), method="DOP853", rtol=1e-12, atol=1e-13
+    )
+    return sol.y[:, -1]
+
+
+@pytest.mark.parametrize("solver,order", [("euler", 1), ("rk4", 4), ("fused", 1)])
+def test_solvers_converge_to_scipy_at_expected_order(x64, solver, order):
+    cell = LTCCell(input_size=2, units=5, solver=solver)
+    params = cell.init(jax.random.key(3), dtype=jnp.float64)
+    v0 = jnp.asarray(np.random.default_rng(0).uniform(-0.5, 0.5, 5))
+    x = jnp.array([0.3, -0.8])
+    t_end = 1.0
+    ref = _scipy_reference(cell, params, v0, x, t_end)
+    errors = []
+    unfolds = [8, 16, 32, 64]
+    for n in unfolds:
+        c = dataclasses.replace(cell, ode_unfolds=n)
+        v = c.solve(params, v0, x, jnp.asarray(t_end))
+        errors.append(float(np.max(np.abs(np.asarray(v) - ref))))
+    rates = [math.log2(a / b) for a, b in zip(errors, errors[1:])]
+    assert errors[-1] < errors[0]
+    assert all(abs(r - order) < 0.3 for r in rates), (errors, rates)
+
+
+_state_bound_cell = LTCCell(input_size=3, units=7)
+
+
+@jax.jit
+def _run_bounded(key, scale, dt_scale):
+    k1, k2, k3, k4 = jax.random.split(key, 4)
+    p = _state_bound_cell.init(k1)
+    # widen the parameters beyond the init ranges: any positive w, cm, gleak and any erev
+    p = p._replace(
+        erev=p.erev * jax.random.uniform(k2, p.erev.shape, minval=0.0, maxval=3.0),
+        vleak=p.vleak * 5.0,
+        sensory_erev=p.sensory_erev * 2.0,
+    )
+    xs = scale * jax.random.normal(k3, (40, 3))
+    ts = dt_scale * jax.random.exponential(k4, (40,))
+    v0 = jax.random.uniform(k4, (7,), minval=-2.0, maxval=2.0)
+
+    def body(v, xt):
+        v, _ = _state_bound_cell.step(p, v, *xt)
+        return v, v
+
+    _, states = jax.lax.scan(body, v0, (xs, ts))
+    lo, hi = state_bounds(_state_bound_cell, p, v0)
+    return states, lo, hi
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    scale=st.floats(0.01, 20.0),
+    dt_scale=st.floats(1e-3, 100.0),
+)
+def test_fused_state_stays_in_convex_hull(seed, scale, dt_scale):
+    states, lo, hi = _run_bounded(jax.random.key(seed), scale, dt_scale)
+    tol = 1e-5 * (1 + jnp.maximum(jnp.abs(lo), jnp.abs(hi)))
+    assert bool(jnp.all(states >= lo - tol)), (states.min(0), lo)
+    assert bool(jnp.all(states <= hi + tol)), (states.max(0), hi)
+
+
+def test_theorem1_tau_sys_bounds_hold_on_random_states():
+    cell = LTCCell(input_size=4, units=9)
+    for seed in range(5):
+        k1, k2, k3 = jax.random.split(jax.random.key(seed), 3)
+        p = cell.init(k1)
+        v = 3 * jax.random.normal(k2, (50, 9))
+        x = 3 * jax.random.normal(k3, (50, 4))
+        t = tau_sys(cell, p, v, x)
+        lo, hi = tau_sys_bounds(cell, p)
+        assert bool(jnp.all(t >= lo * (1 - 1e-6))) and bool(jnp.all(t <= hi * (1 + 1e-6)))
+        assert bool(jnp.all(t < hi))  # synapses always shorten the time constant
+
+
+def test_tau_sys_is_inverse_of_linear_coefficient():
+    # dv/dt is affine in v for fixed synaptic activations: check -d(dv/dt)/dv_j at j's own
+    # synapse-free direction equals 1/tau_sys when there are no self-synapses.
+    cell = LTCCell(input_size=2, wiring=FullyConnected(4, self_connections=False))
+    p = cell.init(jax.random.key(0))
+    v, x = jnp.array([0.1, -0.3, 0.5, 0.0]), jnp.array([0.2, 0.9])
+    jac = jax.jacfwd(lambda v: cell.vector_field(p, v, x))(v)
+    np.testing.assert_allclose(-jnp.diag(jac), 1.0 / tau_sys(cell, p, v, x), rtol=1e-5)
