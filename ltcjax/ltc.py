@@ -24,6 +24,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.cell import RecurrentCell, check_choice, check_positive_int
 from ltcjax.lstm import LSTMParams, init_lstm, lstm_step
+from ltcjax.solvers import integrate
 from ltcjax.wirings import FullyConnected, Wiring
 
 MAPPINGS = ("affine", "linear", "none")
@@ -293,18 +294,8 @@ class LTCCell(RecurrentCell):
         s_num, s_den = sensory_currents(p, u, smask)
         if self.solver == "fused":
             return fused_solve(p, v, s_num, s_den, dt, mask, self.ode_unfolds, self.epsilon)
-        h = dt / self.ode_unfolds
         f = lambda v: _vector_field(p, v, s_num, s_den, mask)  # noqa: E731
-        for _ in range(self.ode_unfolds):
-            if self.solver == "euler":
-                v = v + h * f(v)
-            else:
-                k1 = f(v)
-                k2 = f(v + 0.5 * h * k1)
-                k3 = f(v + 0.5 * h * k2)
-                k4 = f(v + h * k3)
-                v = v + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-        return v
+        return integrate(f, v, dt, self.solver, self.ode_unfolds)
 
 
 # -- pure numerics ---------------------------------------------------------------------------
