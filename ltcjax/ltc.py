@@ -24,7 +24,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.cell import RecurrentCell, check_choice, check_positive_int
 from ltcjax.lstm import LSTMParams, init_lstm, lstm_step
-from ltcjax.solvers import integrate
+from ltcjax.solvers import integrate, validate_solver
 from ltcjax.wirings import FullyConnected, Wiring
 
 MAPPINGS = ("affine", "linear", "none")
@@ -131,7 +131,7 @@ class LTCCell(RecurrentCell):
         check_positive_int("ode_unfolds", self.ode_unfolds)
         check_choice("input_mapping", self.input_mapping, MAPPINGS)
         check_choice("output_mapping", self.output_mapping, MAPPINGS)
-        check_choice("solver", self.solver, SOLVERS)
+        validate_solver(self.solver, SOLVERS)
         check_choice("constraint", self.constraint, CONSTRAINTS)
         check_choice("init_scheme", self.init_scheme, INIT_SCHEMES)
         wiring = self.wiring

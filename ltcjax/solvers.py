@@ -50,3 +50,18 @@ def integrate(
     for _ in range(unfolds):
         y = step(f, y, h)
     return y
+
+
+def validate_solver(solver: object, allowed: tuple[str, ...]) -> object:
+    """Check a cell's ``solver`` argument: one of the names in ``allowed``.
+
+    The one place that decides which solvers a continuous-time cell accepts; cells call it
+    from ``__post_init__``.
+
+    Example:
+        >>> validate_solver("rk4", ("euler", "rk4"))
+        'rk4'
+    """
+    if isinstance(solver, str) and solver in allowed:
+        return solver
+    raise ValueError(f"solver: expected one of {allowed}, got {solver!r}")
