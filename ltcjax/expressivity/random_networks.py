@@ -1,0 +1,397 @@
+"""Random continuous-time networks used in the paper's trajectory-length analysis.
+
+Three models are provided, each a stack of ``depth`` layers of ``width`` neurons. Layer ``l``
+has state ``y_l`` (shape ``(width,)``) and input ``u_l``: the driving signal ``I(t)`` for the
+first layer, the state of layer ``l - 1`` for deeper layers (so the whole stack is one ODE of
+dimension ``depth * width``, integrated jointly).
+
+With ``act`` the chosen activation (tanh, sigmoid, ReLU or hard-tanh):
+
+* **LTC** (paper form)::
+
+      f_in  = act(W_in  u + b_in)                   # (width,)
+      f_rec = act(W_rec y + b_rec)                  # (width,)
+      A_in  = sum_j E_in[j, :]                      # input reversal potentials, summed over pre
+      A_rec = sum_j E_rec[j, :]                     # recurrent reversal potentials
+      dy/dt = -y * (1/tau + |f_in| + |f_rec|) + f_in * A_in + f_rec * A_rec
+
+* **CT-RNN**: ``dy/dt = -y / tau + f_in``
+* **Neural ODE**: ``dy/dt = f_in``
+
+For CT-RNN and Neural ODE, ``f_in = act(W_in u + b_in)`` by default (the form listed in the
+reference for the paper's experiment). With ``recurrent=True`` they instead use the paper's
+textual ``f(x, I)``: ``f_in = act(W_in u + W_rec y + b_in)``.
+
+Weight matrices are stored ``[pre, post]`` (``W_in`` has shape ``(input_dim, width)``) and
+applied as ``u @ W_in``.
+
+Initialisation (``sigma_w2`` = sigma_w^2, ``sigma_b2`` = sigma_b^2):
+
+* weights ``W_in``, ``W_rec`` and reversal potentials ``E_in``, ``E_rec`` are drawn from
+  ``N(0, s^2)`` where ``s^2 = sigma_w2 / width`` for ``weight_convention="paper"`` (the paper's
+  text, ``N(0, sigma_w^2 / k)`` with ``k`` the layer width, used for every matrix including the
+  input one) or ``s^2 = sigma_w2`` for ``weight_convention="code"`` (the paper's MATLAB code,
+  which draws with standard deviation ``sigma_w``);
+* biases ``b_in``, ``b_rec`` from ``N(0, sigma_b2)``;
+* time constants ``tau = |N(0, sigma_b2)|`` (standard deviation ``sigma_b``), optionally floored
+  at ``tau_min`` (0 by default, as in the paper).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+__all__ = [
+    "ACTIVATIONS",
+    "MODELS",
+    "WEIGHT_CONVENTIONS",
+    "LayerParams",
+    "NetworkSpec",
+    "activation_fn",
+    "canonical_activation",
+    "canonical_model",
+    "get_activation",
+    "init_random_network",
+    "layer_inputs",
+    "ltc_gates",
+    "network_vector_field",
+]
+
+MODELS: tuple[str, ...] = ("ltc", "ctrnn", "node")
+_MODEL_ALIASES = {
+    "ltc": "ltc",
+    "ctrnn": "ctrnn",
+    "ct-rnn": "ctrnn",
+    "ct_rnn": "ctrnn",
+    "node": "node",
+    "neural_ode": "node",
+    "neural-ode": "node",
+    "neuralode": "node",
+}
+
+ACTIVATIONS: tuple[str, ...] = ("tanh", "sigmoid", "relu", "hardtanh")
+_ACTIVATION_ALIASES = {
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+    "logistic": "sigmoid",
+    "relu": "relu",
+    "hardtanh": "hardtanh",
+    "hard-tanh": "hardtanh",
+    "hard_tanh": "hardtanh",
+}
+_ACTIVATION_FNS: dict[str, Callable[[Array], Array]] = {
+    "tanh": jnp.tanh,
+    "sigmoid": jax.nn.sigmoid,
+    "relu": jax.nn.relu,
+    "hardtanh": lambda x: jnp.clip(x, -1.0, 1.0),
+}
+# Activations whose output is never negative (matters for Theorem 2's reversal-potential hull).
+NONNEGATIVE_ACTIVATIONS: frozenset[str] = frozenset({"sigmoid", "relu"})
+# Activations with |act(x)| <= 1 (matters for Theorem 1's W bound).
+BOUNDED_ACTIVATIONS: frozenset[str] = frozenset({"tanh", "sigmoid", "hardtanh"})
+
+WEIGHT_CONVENTIONS: tuple[str, ...] = ("paper", "code")
+
+
+def canonical_model(name: str) -> str:
+    """Return the canonical model name (``"ltc"``, ``"ctrnn"`` or ``"node"``).
+
+    Example:
+        >>> canonical_model("Neural-ODE")
+        'node'
+    """
+    key = str(name).lower()
+    if key not in _MODEL_ALIASES:
+        raise ValueError(f"model: unknown model {name!r}; expected one of {MODELS}")
+    return _MODEL_ALIASES[key]
+
+
+def canonical_activation(name: str) -> str:
+    """Return the canonical activation name (``tanh``, ``sigmoid``, ``relu``, ``hardtanh``).
+
+    Example:
+        >>> canonical_activation("hard-tanh")
+        'hardtanh'
+    """
+    key = str(name).lower()
+    if key not in _ACTIVATION_ALIASES:
+        raise ValueError(f"activation: unknown activation {name!r}; expected one of {ACTIVATIONS}")
+    return _ACTIVATION_ALIASES[key]
+
+
+def get_activation(name: str) -> Callable[[Array], Array]:
+    """Look up an activation function by name.
+
+    Args:
+        name: ``"tanh"``, ``"sigmoid"``, ``"relu"`` or ``"hardtanh"`` (aliases ``"hard-tanh"``,
+            ``"hard_tanh"``, ``"logistic"``).
+
+    Returns:
+        The elementwise function.
+
+    Example:
+        >>> float(get_activation("hardtanh")(jnp.array(3.0)))
+        1.0
+    """
+    return _ACTIVATION_FNS[canonical_activation(name)]
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkSpec:
+    """Static (hashable) description of a random network; usable as a ``jit`` static argument.
+
+    Attributes:
+        model: ``"ltc"``, ``"ctrnn"`` or ``"node"`` (aliases accepted, stored canonically).
+        width: neurons per layer ``k`` (> 0).
+        depth: number of stacked layers ``n`` (> 0).
+        activation: activation name (see :func:`get_activation`).
+        input_dim: dimension of the driving input (2 for the circle).
+        weight_convention: ``"paper"`` (variance ``sigma_w^2 / width``) or ``"code"``
+            (standard deviation ``sigma_w``).
+        recurrent: for CT-RNN / Neural ODE only, add ``W_rec y`` inside ``f_in``.
+        tau_min: floor applied to the drawn time constants (0 = none, as in the paper).
+
+    Example:
+        >>> NetworkSpec("ltc", width=25, depth=2, activation="tanh").state_size
+        50
+    """
+
+    model: str = "ltc"
+    width: int = 25
+    depth: int = 1
+    activation: str = "tanh"
+    input_dim: int = 2
+    weight_convention: str = "paper"
+    recurrent: bool = False
+    tau_min: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "model", canonical_model(self.model))
+        object.__setattr__(self, "activation", canonical_activation(self.activation))
+        for field in ("width", "depth", "input_dim"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or int(value) != value or int(value) <= 0:
+                raise ValueError(f"{field}: must be a positive integer, got {value!r}")
+            object.__setattr__(self, field, int(value))
+        if self.weight_convention not in WEIGHT_CONVENTIONS:
+            raise ValueError(
+                f"weight_convention: unknown convention {self.weight_convention!r}; "
+                f"expected one of {WEIGHT_CONVENTIONS}"
+            )
+        if not float(self.tau_min) >= 0.0:
+            raise ValueError(f"tau_min: must be >= 0, got {self.tau_min!r}")
+        object.__setattr__(self, "recurrent", bool(self.recurrent))
+        object.__setattr__(self, "tau_min", float(self.tau_min))
+
+    @property
+    def state_size(self) -> int:
+        """Total ODE dimension ``depth * width``."""
+        return self.depth * self.width
+
+    @property
+    def uses_rec(self) -> bool:
+        """Whether the model has a recurrent weight matrix."""
+        return self.model == "ltc" or self.recurrent
+
+    def replace(self, **changes) -> NetworkSpec:
+        """Return a copy with some fields changed.
+
+        Example:
+            >>> NetworkSpec("ltc").replace(width=10).width
+            10
+        """
+        return dataclasses.replace(self, **changes)
+
+
+class LayerParams(NamedTuple):
+    """Parameters of one layer; fields a model does not use are ``None``.
+
+    Shapes (``m`` = layer input size, ``k`` = width): ``w_in (m, k)``, ``b_in (k,)``,
+    ``w_rec (k, k)``, ``b_rec (k,)`` (LTC only), ``e_in (m, k)``, ``e_rec (k, k)`` (LTC only),
+    ``tau (k,)`` (LTC and CT-RNN).
+    """
+
+    w_in: Float[Array, "m k"]
+    b_in: Float[Array, " k"]
+    w_rec: Float[Array, "k k"] | None = None
+    b_rec: Float[Array, " k"] | None = None
+    e_in: Float[Array, "m k"] | None = None
+    e_rec: Float[Array, "k k"] | None = None
+    tau: Float[Array, " k"] | None = None
+
+
+def _check_positive_scalar(name: str, value) -> None:
+    # Only concrete values can be checked; traced values (inside jit/vmap) pass through.
+    try:
+        v = float(value)
+    except (TypeError, jax.errors.ConcretizationTypeError):
+        return
+    if not v > 0.0:
+        raise ValueError(f"{name}: must be > 0, got {value!r}")
+
+
+def init_random_network(
+    key: PRNGKeyArray,
+    spec: NetworkSpec,
+    sigma_w2: float | Float[Array, ""] = 2.0,
+    sigma_b2: float | Float[Array, ""] = 1.0,
+    dtype=None,
+) -> tuple[LayerParams, ...]:
+    """Draw the parameters of a random network (see the module docstring for distributions).
+
+    ``sigma_w2`` and ``sigma_b2`` may be traced, so a sweep over them does not recompile;
+    vmap over ``key`` to draw many networks at once.
+
+    Args:
+        key: PRNG key.
+        spec: network description.
+        sigma_w2: weight variance scale sigma_w^2 (> 0).
+        sigma_b2: bias variance sigma_b^2 (> 0); also the scale of ``tau``.
+        dtype: floating dtype (default: JAX's default float).
+
+    Returns:
+        One :class:`LayerParams` per layer.
+
+    Example:
+        >>> spec = NetworkSpec("ltc", width=8, activation="tanh")
+        >>> params = init_random_network(jax.random.PRNGKey(0), spec, sigma_w2=2.0)
+        >>> params[0].w_in.shape
+        (2, 8)
+    """
+    if not isinstance(spec, NetworkSpec):
+        raise TypeError(f"spec: expected a NetworkSpec, got {type(spec).__name__}")
+    _check_positive_scalar("sigma_w2", sigma_w2)
+    _check_positive_scalar("sigma_b2", sigma_b2)
+    dtype = jnp.zeros(()).dtype if dtype is None else dtype
+    k = spec.width
+    w_var = sigma_w2 / k if spec.weight_convention == "paper" else sigma_w2
+    w_std = jnp.sqrt(jnp.asarray(w_var, dtype))
+    b_std = jnp.sqrt(jnp.asarray(sigma_b2, dtype))
+
+    layers = []
+    for layer_key in jax.random.split(key, spec.depth):
+        m = spec.input_dim if not layers else k
+        kw, kb, kwr, kbr, ke, ker, kt = jax.random.split(layer_key, 7)
+
+        def normal(rng, shape, std):
+            return std * jax.random.normal(rng, shape, dtype)
+
+        fields = {
+            "w_in": normal(kw, (m, k), w_std),
+            "b_in": normal(kb, (k,), b_std),
+        }
+        if spec.uses_rec:
+            fields["w_rec"] = normal(kwr, (k, k), w_std)
+        if spec.model == "ltc":
+            fields["b_rec"] = normal(kbr, (k,), b_std)
+            fields["e_in"] = normal(ke, (m, k), w_std)
+            fields["e_rec"] = normal(ker, (k, k), w_std)
+        if spec.model in ("ltc", "ctrnn"):
+            tau = jnp.abs(normal(kt, (k,), b_std))
+            fields["tau"] = jnp.maximum(tau, jnp.asarray(spec.tau_min, dtype))
+        layers.append(LayerParams(**fields))
+    return tuple(layers)
+
+
+def layer_inputs(
+    spec: NetworkSpec, states: Float[Array, "*batch depth k"], u: Float[Array, "*batch m"]
+) -> tuple[Array, ...]:
+    """Inputs seen by each layer: ``u`` for layer 0, the previous layer's state otherwise.
+
+    Example:
+        >>> spec = NetworkSpec("ltc", width=3, depth=2)
+        >>> [x.shape for x in layer_inputs(spec, jnp.zeros((2, 3)), jnp.zeros(2))]
+        [(2,), (3,)]
+    """
+    return tuple(u if i == 0 else states[..., i - 1, :] for i in range(spec.depth))
+
+
+def activation_fn(spec: NetworkSpec, activation_index=None) -> Callable[[Array], Array]:
+    """The activation of ``spec``, or ``ACTIVATIONS[activation_index]`` when an index is given.
+
+    ``activation_index`` may be a traced integer (dispatch by :func:`jax.lax.switch`), so one
+    compiled solve serves every activation and the activation can be vmapped over.
+
+    Example:
+        >>> spec = NetworkSpec("ltc", activation="tanh")
+        >>> float(activation_fn(spec, 2)(jnp.array(-1.0)))  # ACTIVATIONS[2] == "relu"
+        0.0
+    """
+    if activation_index is None:
+        return get_activation(spec.activation)
+    branches = [_ACTIVATION_FNS[name] for name in ACTIVATIONS]
+    index = jnp.asarray(activation_index, jnp.int32)
+    return lambda x: jax.lax.switch(index, branches, x)
+
+
+def ltc_gates(
+    spec: NetworkSpec,
+    layer: LayerParams,
+    y: Float[Array, "*batch k"],
+    u: Float[Array, "*batch m"],
+    activation_index=None,
+) -> tuple[Array, Array]:
+    """Return ``(f_in, f_rec)`` of one paper-form LTC layer.
+
+    Example:
+        >>> spec = NetworkSpec("ltc", width=4)
+        >>> p = init_random_network(jax.random.PRNGKey(0), spec)[0]
+        >>> [g.shape for g in ltc_gates(spec, p, jnp.zeros(4), jnp.ones(2))]
+        [(4,), (4,)]
+    """
+    act = activation_fn(spec, activation_index)
+    return act(u @ layer.w_in + layer.b_in), act(y @ layer.w_rec + layer.b_rec)
+
+
+def _layer_rhs(
+    spec: NetworkSpec, layer: LayerParams, y: Array, u: Array, activation_index
+) -> Array:
+    act = activation_fn(spec, activation_index)
+    if spec.model == "ltc":
+        f_in, f_rec = ltc_gates(spec, layer, y, u, activation_index)
+        a_in = jnp.sum(layer.e_in, axis=0)
+        a_rec = jnp.sum(layer.e_rec, axis=0)
+        decay = 1.0 / layer.tau + jnp.abs(f_in) + jnp.abs(f_rec)
+        return -y * decay + f_in * a_in + f_rec * a_rec
+    pre = u @ layer.w_in + layer.b_in
+    if spec.recurrent:
+        pre = pre + y @ layer.w_rec
+    f_in = act(pre)
+    if spec.model == "ctrnn":
+        return -y / layer.tau + f_in
+    return f_in
+
+
+def network_vector_field(
+    spec: NetworkSpec,
+    params: tuple[LayerParams, ...],
+    y: Float[Array, " depth_times_k"],
+    u: Float[Array, " m"],
+    activation_index=None,
+) -> Float[Array, " depth_times_k"]:
+    """Time derivative of the flattened stacked state ``y`` (layer-major) given input ``u``.
+
+    ``activation_index`` (optional, may be traced) overrides ``spec.activation`` with
+    ``ACTIVATIONS[activation_index]``; see :func:`activation_fn`.
+
+    Example:
+        >>> spec = NetworkSpec("node", width=4, depth=2, activation="relu")
+        >>> p = init_random_network(jax.random.PRNGKey(0), spec)
+        >>> network_vector_field(spec, p, jnp.zeros(8), jnp.array([0.0, 1.0])).shape
+        (8,)
+    """
+    if len(params) != spec.depth:
+        raise ValueError(f"params: expected {spec.depth} layers, got {len(params)}")
+    states = y.reshape(spec.depth, spec.width)
+    inputs = layer_inputs(spec, states, u)
+    rhs = [
+        _layer_rhs(spec, layer, states[i], inputs[i], activation_index)
+        for i, layer in enumerate(params)
+    ]
+    return jnp.concatenate(rhs)
