@@ -12,6 +12,8 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from ltcjax.cell import check_choice
+from ltcjax.cfc import MODES, CfCCell, CfCLayerParams, CfCParams, Dense
 from ltcjax.lstm import LSTMParams
 from ltcjax.ltc import LTCCell, LTCParams
 from ltcjax.wirings import Wiring
@@ -132,3 +134,140 @@ def from_ncps_ltc(
         memory=memory,
     )
     return cell, params
+
+
+def _dense(sd: Mapping[str, np.ndarray], name: str, dtype: Any) -> Dense:
+    """A torch ``nn.Linear``'s ``weight`` ([out, in]) and ``bias`` as a :class:`Dense`."""
+    return Dense(jnp.asarray(sd[f"{name}.weight"].T, dtype), jnp.asarray(sd[f"{name}.bias"], dtype))
+
+
+def _cfc_layer(sd: Mapping[str, np.ndarray], mode: str, dtype: Any) -> CfCLayerParams:
+    indices = sorted(
+        int(k.split(".")[1]) for k in sd if k.startswith("backbone.") and k.endswith(".weight")
+    )
+    backbone = tuple(_dense(sd, f"backbone.{i}", dtype) for i in indices)
+    ff1 = _dense(sd, "ff1", dtype)
+    if mode == "pure":
+        return CfCLayerParams(
+            backbone,
+            ff1,
+            w_tau=jnp.asarray(sd["w_tau"].reshape(-1), dtype),
+            A=jnp.asarray(sd["A"].reshape(-1), dtype),
+        )
+    heads = (_dense(sd, n, dtype) for n in ("ff2", "time_a", "time_b"))
+    return CfCLayerParams(backbone, ff1, *heads)
+
+
+def from_ncps_cfc(
+    state_dict: Mapping[str, Any],
+    *,
+    wiring: Wiring | None = None,
+    mode: str = "default",
+    backbone_activation: str = "lecun_tanh",
+    backbone_dropout: float = 0.0,
+    dtype: Any = jnp.float32,
+) -> tuple[CfCCell, CfCParams]:
+    """Convert an ncps ``CfC`` state dict into ``(cell, params)``.
+
+    Sizes (inputs, units, backbone width and depth, mixed memory, ``proj_size``) are read
+    from the state dict; what it cannot tell is passed as to ``ncps.torch.CfC``.
+
+    Args:
+        state_dict: names to numpy arrays, from ``ncps.torch.CfC(...).state_dict()`` (keys
+            ``rnn_cell.*``, ``lstm.*`` with mixed memory, ``fc.*`` with ``proj_size``).
+        wiring: the ltcjax wiring of a wired CfC (required when the state dict has
+            ``rnn_cell.layer_*`` entries); its masks are checked against the state dict's.
+        mode: "default", "no_gate" or "pure", as passed to ncps (pure is checked against the
+            state dict).
+        backbone_activation, backbone_dropout: as passed to ncps (``activation`` there).
+
+    Returns:
+        A :class:`~ltcjax.cfc.CfCCell` and its :class:`~ltcjax.cfc.CfCParams`;
+        ``cell.apply(params, x, timespans=ts)`` reproduces ``model.eval()(x, timespans=ts)``.
+
+    Example:
+        >>> import jax, numpy as np
+        >>> cell = CfCCell(input_size=2, units=3, backbone_units=4)
+        >>> p = cell.init(jax.random.key(0))
+        >>> layer = p.layers[0]
+        >>> sd = {f"rnn_cell.{n}.weight": np.asarray(getattr(layer, n).kernel).T
+        ...       for n in ("ff1", "ff2", "time_a", "time_b")}
+        >>> sd |= {f"rnn_cell.{n}.bias": np.asarray(getattr(layer, n).bias)
+        ...        for n in ("ff1", "ff2", "time_a", "time_b")}
+        >>> sd |= {"rnn_cell.backbone.0.weight": np.asarray(layer.backbone[0].kernel).T,
+        ...        "rnn_cell.backbone.0.bias": np.asarray(layer.backbone[0].bias)}
+        >>> cell2, p2 = from_ncps_cfc(sd)
+        >>> cell2 == cell
+        True
+    """
+    check_choice("mode", mode, MODES)
+    sd = _strip_prefix(state_dict, "rnn_cell.")
+    if "ff1.weight" not in sd and not any(k.startswith("layer_") for k in sd):
+        raise ValueError(
+            f"state_dict: no CfC entries (rnn_cell.ff1.*); got keys {sorted(state_dict)}"
+        )
+    wired = any(k.startswith("layer_") for k in sd)
+    if wired:
+        if wiring is None:
+            raise ValueError("wiring: a wired CfC state dict needs the wiring it was built with")
+        n_layers = len({k.split(".")[0] for k in sd if k.startswith("layer_")})
+        layer_sds = [_strip_prefix(sd, f"layer_{i}.") for i in range(n_layers)]
+        input_size = layer_sds[0]["ff1.weight"].shape[1] - layer_sds[0]["ff1.weight"].shape[0]
+    else:
+        layer_sds = [sd]
+    is_pure = "w_tau" in layer_sds[0]
+    if is_pure != (mode == "pure"):
+        raise ValueError(
+            f"mode: the state dict is {'' if is_pure else 'not '}a pure-mode CfC, "
+            f"but mode={mode!r} was passed"
+        )
+    proj_size = state_dict["fc.weight"].shape[0] if "fc.weight" in state_dict else None
+    mixed = any(k.startswith("lstm.") for k in state_dict)
+    if wired:
+        cell = CfCCell(
+            input_size=int(input_size),
+            wiring=wiring,
+            mode=mode,
+            mixed_memory=mixed,
+            proj_size=proj_size,
+        )
+        if len(cell.layer_sizes) != n_layers:
+            raise ValueError(
+                f"wiring: it has {len(cell.layer_sizes)} layers, the state dict {n_layers}"
+            )
+        for i, (mask, lsd) in enumerate(zip(cell.layer_masks(), layer_sds, strict=True)):
+            if "sparsity_mask" in lsd and not np.array_equal(lsd["sparsity_mask"].T, mask):
+                raise ValueError(f"wiring: its layer {i} mask does not match the state dict's")
+    else:
+        backbone = sorted(
+            int(k.split(".")[1]) for k in sd if k.startswith("backbone.") and k.endswith(".weight")
+        )
+        units = sd["ff1.weight"].shape[0]
+        if backbone:
+            input_size = sd[f"backbone.{backbone[0]}.weight"].shape[1] - units
+            backbone_units = sd[f"backbone.{backbone[0]}.weight"].shape[0]
+        else:
+            input_size = sd["ff1.weight"].shape[1] - units
+            backbone_units = 128
+        cell = CfCCell(
+            input_size=int(input_size),
+            units=int(units),
+            mode=mode,
+            backbone_units=int(backbone_units),
+            backbone_layers=len(backbone),
+            backbone_activation=backbone_activation,
+            backbone_dropout=backbone_dropout,
+            mixed_memory=mixed,
+            proj_size=proj_size,
+        )
+    memory = None
+    if mixed:
+        lstm = _strip_prefix(state_dict, "lstm.")
+        memory = LSTMParams(
+            input_kernel=jnp.asarray(lstm["input_map.weight"].T, dtype),
+            input_bias=jnp.asarray(lstm["input_map.bias"], dtype),
+            recurrent_kernel=jnp.asarray(lstm["recurrent_map.weight"].T, dtype),
+        )
+    proj = _dense(_strip_prefix(state_dict, ""), "fc", dtype) if proj_size is not None else None
+    layers = tuple(_cfc_layer(lsd, mode, dtype) for lsd in layer_sds)
+    return cell, CfCParams(layers=layers, memory=memory, proj=proj)
