@@ -24,7 +24,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.cell import RecurrentCell, check_choice, check_positive_int
 from ltcjax.lstm import LSTMParams, init_lstm, lstm_step
-from ltcjax.solvers import integrate, validate_solver
+from ltcjax.solvers import DiffraxSolver, integrate, validate_solver
 from ltcjax.wirings import FullyConnected, Wiring
 
 MAPPINGS = ("affine", "linear", "none")
@@ -93,8 +93,12 @@ class LTCCell(RecurrentCell):
         input_mapping: "affine" (``x * input_w + input_b``), "linear" or "none".
         output_mapping: "affine" (``v[:motor] * output_w + output_b``), "linear" or "none".
         ode_unfolds: solver sub-steps per observation.
-        solver: "fused" (the paper's semi-implicit step), "euler" or "rk4"; the explicit
-            solvers take ``ode_unfolds`` steps of ``dt / ode_unfolds``.
+        solver: "fused" (the paper's semi-implicit step), "euler" or "rk4" (the explicit
+            solvers take ``ode_unfolds`` steps of ``dt / ode_unfolds``), or a Diffrax solver
+            for each interval between observations: a ``diffrax.AbstractSolver`` instance
+            (``diffrax.Tsit5()``, ``diffrax.Kvaerno5()``, ...), a name such as ``"tsit5"``
+            or an :class:`ltcjax.solvers.DiffraxSolver` with tolerances, ``max_steps`` and
+            adjoint (see docs/solvers.md). It is stored as a ``DiffraxSolver``.
         constraint: "softplus" keeps ``w, sensory_w, cm, gleak`` positive by a softplus at
             run time (ncps's ``LTC`` default); "clip" uses them as they are and expects
             :func:`project_params` after each optimiser update (ncps's
@@ -120,7 +124,7 @@ class LTCCell(RecurrentCell):
     input_mapping: Literal["affine", "linear", "none"] = "affine"
     output_mapping: Literal["affine", "linear", "none"] = "affine"
     ode_unfolds: int = 6
-    solver: Literal["fused", "euler", "rk4"] = "fused"
+    solver: Literal["fused", "euler", "rk4"] | DiffraxSolver | Any = "fused"
     constraint: Literal["softplus", "clip"] = "softplus"
     init_scheme: Literal["ncps", "paper"] = "ncps"
     mixed_memory: bool = False
@@ -131,7 +135,7 @@ class LTCCell(RecurrentCell):
         check_positive_int("ode_unfolds", self.ode_unfolds)
         check_choice("input_mapping", self.input_mapping, MAPPINGS)
         check_choice("output_mapping", self.output_mapping, MAPPINGS)
-        validate_solver(self.solver, SOLVERS)
+        object.__setattr__(self, "solver", validate_solver(self.solver, SOLVERS))
         check_choice("constraint", self.constraint, CONSTRAINTS)
         check_choice("init_scheme", self.init_scheme, INIT_SCHEMES)
         wiring = self.wiring
@@ -266,7 +270,7 @@ class LTCCell(RecurrentCell):
         mask, smask = self.sparsity_masks()
         u = self.map_inputs(params, x)
         s_num, s_den = sensory_currents(p, u, smask)
-        return _vector_field(p, v, s_num, s_den, mask)
+        return _vector_field(p, v, s_num, s_den, recurrent_synapses(p, mask))
 
     def step(self, params: LTCParams, state, x, dt):
         """Advance one observation: ``(state, y) = step(params, state, x, dt)``."""
@@ -292,39 +296,74 @@ class LTCCell(RecurrentCell):
         u = self.map_inputs(params, x)
         dt = jnp.asarray(dt, v.dtype)[..., None]
         s_num, s_den = sensory_currents(p, u, smask)
-        if self.solver == "fused":
-            return fused_solve(p, v, s_num, s_den, dt, mask, self.ode_unfolds, self.epsilon)
-        f = lambda v: _vector_field(p, v, s_num, s_den, mask)  # noqa: E731
+        rec = recurrent_synapses(p, mask)
+        if isinstance(self.solver, str) and self.solver == "fused":
+            return fused_solve(p, v, s_num, s_den, dt, rec, self.ode_unfolds, self.epsilon)
+        f = lambda v: _vector_field(p, v, s_num, s_den, rec)  # noqa: E731
         return integrate(f, v, dt, self.solver, self.ode_unfolds)
 
 
 # -- pure numerics ---------------------------------------------------------------------------
-def synapse_activation(
-    pre: Float[Array, "... pre"], mu: Float[Array, "pre post"], sigma: Float[Array, "pre post"]
-) -> Float[Array, "... pre post"]:
-    """``sig(sigma * (pre - mu))`` for every synapse."""
-    return jax.nn.sigmoid(sigma * (pre[..., :, None] - mu))
+class Synapses(NamedTuple):
+    """A synapse population prepared for fast evaluation (constant over a step).
+
+    With ``sig(z) = (1 + tanh(z / 2)) / 2``, the summed currents are
+    ``sum_i w_ij sig(sigma_ij (pre_i - mu_ij)) [erev_ij]`` =
+    ``c_j + sum_i tanh(slope_ij pre_i - offset_ij) half_w_ij [erev_ij]``: one tanh, one fused
+    multiply-add and two products per synapse, with the sparsity mask folded into the weights.
+    """
+
+    slope: Float[Array, "pre post"]  # sigma / 2
+    offset: Float[Array, "pre post"]  # sigma * mu / 2
+    half_w_erev: Float[Array, "pre post"]  # w * mask * erev / 2
+    half_w: Float[Array, "pre post"]  # w * mask / 2
+    const_erev: Float[Array, " post"]  # sum_i half_w_erev
+    const_w: Float[Array, " post"]  # sum_i half_w
+
+
+def prepare_synapses(
+    w: Array, erev: Array, sigma: Array, mu: Array, mask: np.ndarray
+) -> Synapses:
+    """Fold the constant parts of a synapse population (see :class:`Synapses`)."""
+    half_w = 0.5 * w if np.all(mask == 1) else 0.5 * w * mask
+    half_w_erev = half_w * erev
+    slope = 0.5 * sigma
+    return Synapses(
+        slope=slope,
+        offset=slope * mu,
+        half_w_erev=half_w_erev,
+        half_w=half_w,
+        const_erev=jnp.sum(half_w_erev, axis=-2),
+        const_w=jnp.sum(half_w, axis=-2),
+    )
+
+
+def synaptic_currents(
+    syn: Synapses, pre: Float[Array, "... pre"]
+) -> tuple[Float[Array, "... post"], Float[Array, "... post"]]:
+    """``(sum_i w sig(sigma (pre - mu)) erev, sum_i w sig(sigma (pre - mu)))`` per post neuron."""
+    t = jnp.tanh(syn.slope * pre[..., :, None] - syn.offset)
+    return (
+        syn.const_erev + jnp.sum(t * syn.half_w_erev, axis=-2),
+        syn.const_w + jnp.sum(t * syn.half_w, axis=-2),
+    )
+
+
+def recurrent_synapses(p: LTCParams, mask: np.ndarray) -> Synapses:
+    """The neuron-to-neuron synapses of effective parameters ``p``."""
+    return prepare_synapses(p.w, p.erev, p.sigma, p.mu, mask)
 
 
 def sensory_currents(
     p: LTCParams, u: Float[Array, "... inputs"], smask: np.ndarray
 ) -> tuple[Float[Array, "... units"], Float[Array, "... units"]]:
     """Sensory synapses' ``(sum_k sw sig(..) serev, sum_k sw sig(..))`` (constant over a step)."""
-    act = p.sensory_w * synapse_activation(u, p.sensory_mu, p.sensory_sigma)
-    if not np.all(smask == 1):
-        act = act * smask
-    return jnp.sum(act * p.sensory_erev, axis=-2), jnp.sum(act, axis=-2)
+    syn = prepare_synapses(p.sensory_w, p.sensory_erev, p.sensory_sigma, p.sensory_mu, smask)
+    return synaptic_currents(syn, u)
 
 
-def _recurrent_currents(p: LTCParams, v: Array, mask: np.ndarray) -> tuple[Array, Array]:
-    act = p.w * synapse_activation(v, p.mu, p.sigma)
-    if not np.all(mask == 1):
-        act = act * mask
-    return jnp.sum(act * p.erev, axis=-2), jnp.sum(act, axis=-2)
-
-
-def _vector_field(p: LTCParams, v, s_num, s_den, mask) -> Array:
-    num, den = _recurrent_currents(p, v, mask)
+def _vector_field(p: LTCParams, v, s_num, s_den, rec: Synapses) -> Array:
+    num, den = synaptic_currents(rec, v)
     # cm dv/dt = gleak (vleak - v) + sum act (erev - v), split as numerator - den * v
     return (p.gleak * (p.vleak - v) + (num + s_num) - (den + s_den) * v) / p.cm
 
@@ -335,7 +374,7 @@ def fused_solve(
     s_num: Float[Array, "... units"],
     s_den: Float[Array, "... units"],
     dt: Float[Array, "... 1"],
-    mask: np.ndarray,
+    rec: Synapses,
     unfolds: int,
     epsilon: float,
 ) -> Float[Array, "... units"]:
@@ -346,10 +385,11 @@ def fused_solve(
     """
     moving = dt > 0
     cm_t = p.cm / (jnp.where(moving, dt, 1.0) / unfolds)
+    leak = p.gleak * p.vleak
     v_in = v
     for _ in range(unfolds):
-        num, den = _recurrent_currents(p, v, mask)
-        numerator = cm_t * v + p.gleak * p.vleak + (num + s_num)
+        num, den = synaptic_currents(rec, v)
+        numerator = cm_t * v + leak + (num + s_num)
         denominator = cm_t + p.gleak + (den + s_den)
         v = numerator / (denominator + epsilon)
     return jnp.where(moving, v, v_in)
@@ -379,7 +419,7 @@ def tau_sys(
     p = cell.effective_params(params)
     mask, smask = cell.sparsity_masks()
     _, s_den = sensory_currents(p, cell.map_inputs(params, x), smask)
-    _, den = _recurrent_currents(p, jnp.asarray(state), mask)
+    _, den = synaptic_currents(recurrent_synapses(p, mask), jnp.asarray(state))
     return p.cm / (p.gleak + den + s_den)
 
 
