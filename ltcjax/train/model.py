@@ -1,0 +1,117 @@
+"""The trainable model: a recurrent cell followed by a linear (Dense) readout.
+
+The paper puts a linear layer after the RNN; :class:`SequenceModel` pairs any cell of the
+zoo with that readout, as a pure configuration object with ``init`` / ``apply`` over a
+parameter pytree ``{"cell": ..., "readout": {"kernel": (O, D), "bias": (D,)}}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Bool, Float
+
+from ltcjax.cell import RecurrentCell
+
+__all__ = ["SequenceModel", "project_cell_params"]
+
+PyTree = Any
+
+
+def project_cell_params(cell: RecurrentCell, params: PyTree) -> PyTree:
+    """Apply the cell's parameter projection (its constraint), or return ``params`` as is.
+
+    A cell may define ``project_params(params)``; an :class:`~ltcjax.LTCCell` with
+    ``constraint="clip"`` is projected by :func:`ltcjax.project_params` (clip ``w,
+    sensory_w, cm, gleak`` to >= 0). Cells without a constraint are left unchanged.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from ltcjax import LTCCell
+        >>> cell = LTCCell(input_size=1, units=3, constraint="clip")
+        >>> p = cell.init(jax.random.key(0))._replace(cm=-jnp.ones(3))
+        >>> project_cell_params(cell, p).cm.tolist()
+        [0.0, 0.0, 0.0]
+    """
+    method = getattr(cell, "project_params", None)
+    if callable(method):
+        return method(params)
+    from ltcjax.ltc import LTCCell, project_params
+
+    if isinstance(cell, LTCCell):
+        return project_params(cell, params)
+    return params
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SequenceModel:
+    """A recurrent cell plus a linear readout from ``cell.output_size`` to ``output_dim``.
+
+    Args:
+        cell: any :class:`~ltcjax.cell.RecurrentCell` (LTC, LSTM, CfC, ...).
+        output_dim: number of task outputs (classes for classification).
+        return_sequences: output at every step (B, T, D), e.g. for sequence-to-sequence
+            tasks, or only after the last valid step (B, D).
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from ltcjax import LTCCell, AutoNCP
+        >>> model = SequenceModel(cell=LTCCell(input_size=2, wiring=AutoNCP(8, 2)), output_dim=3)
+        >>> params = model.init(jax.random.key(0))
+        >>> model.apply(params, jnp.ones((4, 5, 2)), timespans=jnp.full((4, 5), 0.1)).shape
+        (4, 5, 3)
+    """
+
+    cell: RecurrentCell
+    output_dim: int
+    return_sequences: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.cell, RecurrentCell):
+            raise ValueError(f"cell: expected an ltcjax RecurrentCell, got {type(self.cell)}")
+        d = self.output_dim
+        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+            raise ValueError(f"output_dim: expected a positive integer, got {d!r}")
+
+    @property
+    def input_size(self) -> int:
+        """Number of input features."""
+        return self.cell.input_size
+
+    def init(self, key: jax.Array, dtype: Any = jnp.float32) -> PyTree:
+        """Initial parameters ``{"cell": ..., "readout": {"kernel", "bias"}}``."""
+        k_cell, k_out = jax.random.split(key)
+        kernel = jax.nn.initializers.glorot_uniform()(
+            k_out, (self.cell.output_size, self.output_dim), dtype
+        )
+        return {
+            "cell": self.cell.init(k_cell),
+            "readout": {"kernel": kernel, "bias": jnp.zeros((self.output_dim,), dtype)},
+        }
+
+    def apply(
+        self,
+        params: PyTree,
+        inputs: Float[ArrayLike, "batch time features"],
+        *,
+        timespans: Float[ArrayLike, "batch time"] | float | None = None,
+        mask: Bool[ArrayLike, "batch time"] | None = None,
+    ) -> Float[Array, "batch time out"] | Float[Array, "batch out"]:
+        """Outputs (B, T, D) if ``return_sequences`` else (B, D); logits for classification."""
+        ys, _ = self.cell.apply(
+            params["cell"],
+            inputs,
+            timespans=timespans,
+            mask=mask,
+            return_sequences=self.return_sequences,
+        )
+        readout = params["readout"]
+        return ys @ readout["kernel"] + readout["bias"]
+
+    def project(self, params: PyTree) -> PyTree:
+        """Project the cell's parameters onto its constraint set (see
+        :func:`project_cell_params`); the readout is unconstrained."""
+        return {**params, "cell": project_cell_params(self.cell, params["cell"])}
