@@ -1,0 +1,603 @@
+"""Continuous time with Diffrax: whole sequences, irregular sampling, dense output.
+
+:func:`odeint_sequence` solves a continuous-time cell's ODE over each sequence's whole
+observation window with one adaptive ``diffrax.diffeqsolve`` per sequence (vmapped over the
+batch), the input held piecewise constant (or linearly interpolated) between observation
+times. Observation times are absolute and may differ between the sequences of a batch;
+padding is masked. It returns the state and outputs at the observation times, at arbitrary
+query times (dense output), per-interval solver step counts, and a status per sequence.
+
+Conventions (the same as :func:`ltcjax.sequence.unroll` with
+``timespans = diff(times, prepend=t0)``): the input ``x_k`` observed at ``times[k]`` drives
+the state over the interval ``(times[k-1], times[k]]`` (and ``(t0, times[0]]`` for the first
+one), and ``outputs[k]`` is read at ``times[k]``. After the last observation the last input
+is held. With ``interpolation="linear"`` the input is interpolated linearly between
+consecutive observations (held constant before the first and after the last).
+
+The building blocks are public too: :class:`ObservationPath` (a ``diffrax.AbstractPath``
+over the observations) and :func:`vector_field` (``f(t, y, args)`` for ``diffrax.ODETerm``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal, NamedTuple
+
+import diffrax as dfx
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
+
+from ltcjax.cell import PyTree, RecurrentCell, _float_dtype
+from ltcjax.solvers import DiffraxSolver, as_diffrax_solver
+
+INTERPOLATIONS = ("constant", "linear")
+
+#: Status code of a sequence whose observation times were invalid (NaN, inf, decreasing,
+#: or before ``t0``) and could only be checked inside ``jit``. Other codes are Diffrax's
+#: ``RESULTS`` values (0: success, 1: ``max_steps`` reached, ...).
+INVALID_TIMES = -1
+
+
+class ObservationPath(dfx.AbstractPath):
+    """The input signal between observations, as a ``diffrax.AbstractPath``.
+
+    ``evaluate(t)`` returns ``values[k]`` for ``t`` in ``(times[k-1], times[k]]``
+    (``interpolation="constant"``; the convention of the discrete unroll), or the linear
+    interpolation between ``values[k-1]`` and ``values[k]`` (``"linear"``). Before
+    ``times[0]`` the first value and after ``times[-1]`` the last value is held. ``times``
+    must be non-decreasing (repeated times are allowed: the later value then acts for zero
+    time).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> path = ObservationPath(jnp.array([1.0, 2.0]), jnp.array([[10.0], [20.0]]))
+        >>> [float(path.evaluate(t)[0]) for t in (0.5, 1.0, 1.5, 3.0)]
+        [10.0, 10.0, 20.0, 20.0]
+        >>> lin = ObservationPath(jnp.array([1.0, 2.0]), jnp.array([[10.0], [20.0]]), "linear")
+        >>> float(lin.evaluate(1.25)[0])
+        12.5
+    """
+
+    times: Float[Array, " time"]
+    values: Float[Array, "time features"]
+    interpolation: str = eqx.field(static=True, default="constant")
+
+    def __check_init__(self) -> None:
+        if self.interpolation not in INTERPOLATIONS:
+            raise ValueError(
+                f"interpolation: expected one of {INTERPOLATIONS}, got {self.interpolation!r}"
+            )
+
+    @property
+    def t0(self):
+        return -jnp.inf
+
+    @property
+    def t1(self):
+        return jnp.inf
+
+    def _at(self, t):
+        ts, xs = self.times, self.values
+        n = ts.shape[0]
+        k = jnp.clip(jnp.searchsorted(ts, t, side="left"), 0, n - 1)
+        if self.interpolation == "constant":
+            return xs[k]
+        prev = jnp.maximum(k - 1, 0)
+        span = ts[k] - ts[prev]
+        w = jnp.where(span > 0, (t - ts[prev]) / jnp.where(span > 0, span, 1), 1)
+        w = jnp.clip(w, 0, 1)
+        return xs[prev] + w * (xs[k] - xs[prev])
+
+    def evaluate(self, t0, t1=None, left: bool = True):
+        if t1 is None:
+            return self._at(t0)
+        return self._at(t1) - self._at(t0)
+
+
+def vector_field(cell: RecurrentCell) -> Any:
+    """The cell's ODE as ``f(t, y, args)`` for ``diffrax.ODETerm``, ``args = (params, path)``.
+
+    ``path`` is any object with ``evaluate(t)`` returning the raw input at time ``t``
+    (an :class:`ObservationPath`, or a ``diffrax`` interpolation). Works for any cell with
+    ``vector_field(params, state, x)`` (LTC, CT-RNN, ODE-RNN). Parameters travel in
+    ``args``, so every Diffrax adjoint (including ``BacksolveAdjoint``) differentiates them.
+
+    Example:
+        >>> import diffrax, jax, jax.numpy as jnp
+        >>> from ltcjax import LTCCell
+        >>> cell = LTCCell(input_size=1, units=3)
+        >>> params = cell.init(jax.random.key(0))
+        >>> path = ObservationPath(jnp.array([1.0, 2.0]), jnp.array([[0.5], [-0.5]]))
+        >>> sol = diffrax.diffeqsolve(
+        ...     diffrax.ODETerm(vector_field(cell)), diffrax.Tsit5(), 0.0, 2.0, None,
+        ...     jnp.zeros(3), (params, path),
+        ...     stepsize_controller=diffrax.PIDController(rtol=1e-5, atol=1e-7),
+        ... )
+        >>> sol.ys.shape
+        (1, 3)
+    """
+    _check_cell(cell)
+
+    def f(t, y, args):
+        params, path = args
+        return cell.vector_field(params, y, path.evaluate(t))
+
+    return f
+
+
+class ContinuousSolution(NamedTuple):
+    """What :func:`odeint_sequence` returns (a pytree; batch axis first when batched).
+
+    Attributes:
+        states: (B, T, N) state at each observation time (at a masked observation: the state
+            at the previous valid one, as in :func:`ltcjax.sequence.unroll`).
+        outputs: (B, T, O) the cell's outputs read from ``states``.
+        final_state: (B, N) the state at the last valid observation.
+        query_states: (B, Q, N) the state at each query time (dense output), or None.
+        query_outputs: (B, Q, O) the outputs at each query time, or None.
+        steps_per_interval: (B, T) accepted solver steps inside ``(times[k-1], times[k]]``
+            (the "computational depth" per input sample); -1 where the adjoint cannot record
+            steps (``BacksolveAdjoint``).
+        num_steps: (B,) all solver steps (accepted and rejected) of each sequence's solve.
+        num_accepted_steps: (B,) accepted steps.
+        num_rejected_steps: (B,) rejected steps.
+        status: (B,) int32: 0 success; :data:`INVALID_TIMES` (-1) bad times found inside
+            ``jit``; otherwise a ``diffrax.RESULTS`` code (1: ``max_steps`` reached, ...).
+            The states of a failed sequence are NaN. See :func:`check_status`.
+    """
+
+    states: Array
+    outputs: Array
+    final_state: Array
+    query_states: Array | None
+    query_outputs: Array | None
+    steps_per_interval: Array
+    num_steps: Array
+    num_accepted_steps: Array
+    num_rejected_steps: Array
+    status: Array
+
+    @property
+    def ok(self) -> Array:
+        """Booleans: which sequences were solved successfully."""
+        return self.status == 0
+
+
+def status_message(code: int) -> str:
+    """A readable message for a :attr:`ContinuousSolution.status` code.
+
+    Example:
+        >>> status_message(1)
+        'The maximum number of solver steps was reached. Try increasing `max_steps`.'
+    """
+    code = int(code)
+    if code == 0:
+        return "success"
+    if code == INVALID_TIMES:
+        return (
+            "invalid times: observation times must be finite and non-decreasing over the "
+            "valid (unmasked) observations, and not before t0; query times finite and >= t0"
+        )
+    return dfx.RESULTS._index_to_message[code]
+
+
+def check_status(solution: ContinuousSolution) -> ContinuousSolution:
+    """Raise a RuntimeError naming the failed sequences and why; else return ``solution``.
+
+    Call it outside ``jit`` on the solution of :func:`odeint_sequence` (which, with
+    ``throw=False``, reports failures as a status and NaN states instead of raising).
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from ltcjax import LTCCell
+        >>> cell = LTCCell(input_size=1, units=2)
+        >>> p = cell.init(jax.random.key(0))
+        >>> sol = odeint_sequence(cell, p, jnp.ones((2, 3, 1)), jnp.array([[0.0, 1, 2]] * 2),
+        ...                       max_steps=2)
+        >>> check_status(sol)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        RuntimeError: odeint_sequence: 2 of 2 sequences failed: sequence 0: The maximum ...
+    """
+    status = np.atleast_1d(np.asarray(solution.status))
+    bad = np.flatnonzero(status != 0)
+    if bad.size:
+        details = "; ".join(f"sequence {i}: {status_message(status[i])}" for i in bad[:5])
+        more = f" (and {bad.size - 5} more)" if bad.size > 5 else ""
+        raise RuntimeError(
+            f"odeint_sequence: {bad.size} of {status.size} sequences failed: {details}{more}"
+        )
+    return solution
+
+
+def validate_times(
+    times: ArrayLike,
+    valid: ArrayLike | None = None,
+    t0: ArrayLike | None = None,
+    query_times: ArrayLike | None = None,
+) -> None:
+    """Raise a ValueError naming the argument if concrete times are unusable.
+
+    ``times`` (B, T) or (T,) must be finite and non-decreasing over the valid (unmasked)
+    entries and not before ``t0``; ``query_times`` must be finite and >= ``t0`` (or the
+    first valid observation time). :func:`odeint_sequence` calls this on concrete inputs;
+    inside ``jit`` the same checks set the status :data:`INVALID_TIMES` instead.
+
+    Example:
+        >>> validate_times([[0.0, 1.0, 0.5]])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: times: expected non-decreasing observation times; sequence 0 ...
+    """
+    ts = np.atleast_2d(np.asarray(times, np.float64))
+    ok = np.ones(ts.shape, bool) if valid is None else np.atleast_2d(np.asarray(valid, bool))
+    for b in range(ts.shape[0]):
+        row = ts[b][ok[b]]
+        if not np.all(np.isfinite(row)):
+            raise ValueError(
+                f"times: expected finite observation times, sequence {b} has NaN or inf at "
+                f"a valid (unmasked) position"
+            )
+        drops = np.flatnonzero(np.diff(row) < 0)
+        if drops.size:
+            i = drops[0]
+            raise ValueError(
+                f"times: expected non-decreasing observation times; sequence {b} goes from "
+                f"{row[i]} to {row[i + 1]} (valid observation {i} to {i + 1})"
+            )
+    starts = None
+    if t0 is not None:
+        t0 = np.broadcast_to(np.asarray(t0, np.float64), ts.shape[:1])
+        if not np.all(np.isfinite(t0)):
+            raise ValueError("t0: expected finite start times, got NaN or inf")
+        for b in range(ts.shape[0]):
+            row = ts[b][ok[b]]
+            if row.size and row[0] < t0[b]:
+                raise ValueError(
+                    f"t0: sequence {b} starts at t0={t0[b]} after its first observation time "
+                    f"{row[0]}"
+                )
+        starts = t0
+    if query_times is not None:
+        qs = np.asarray(query_times, np.float64)
+        if not np.all(np.isfinite(qs)):
+            raise ValueError("query_times: expected finite times, got NaN or inf")
+        if starts is None:
+            starts = np.array([r[o][0] if o.any() else np.inf for r, o in zip(ts, ok)])
+        qs = np.broadcast_to(np.atleast_2d(qs), (ts.shape[0], qs.shape[-1]))
+        for b in range(ts.shape[0]):
+            if qs.shape[1] and np.isfinite(starts[b]) and qs[b].min() < starts[b]:
+                raise ValueError(
+                    f"query_times: sequence {b} has a query time {qs[b].min()} before its "
+                    f"start time {starts[b]}"
+                )
+
+
+def odeint_sequence(
+    cell: RecurrentCell,
+    params: PyTree,
+    inputs: Float[ArrayLike, "*batch time features"],
+    times: Float[ArrayLike, "*batch time"],
+    *,
+    t0: Float[ArrayLike, "*batch"] | float | None = None,
+    solver: Any = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    max_steps: int | None = None,
+    adjoint: Any = None,
+    dt0: float | None = None,
+    interpolation: Literal["constant", "linear"] = "constant",
+    mask: Bool[ArrayLike, "*batch time"] | None = None,
+    lengths: Int[ArrayLike, "*batch"] | None = None,
+    initial_state: Float[ArrayLike, "*batch units"] | None = None,
+    query_times: Float[ArrayLike, "*batch query"] | None = None,
+    throw: bool = False,
+) -> ContinuousSolution:
+    """Solve a continuous-time cell over irregularly sampled sequences with Diffrax.
+
+    One adaptive ``diffrax.diffeqsolve`` per sequence over ``[t0, last time]``, vmapped over
+    the batch, with the observation times as known discontinuities of the input (the
+    controller steps exactly to them: ``ClipStepSizeController(jump_ts=...)``) and saving
+    at the observation and query times.
+
+    Args:
+        cell: a continuous-time cell with ``vector_field(params, state, x)`` (LTC, CT-RNN,
+            ODE-RNN). A mixed-memory LTC is not supported (its discrete LSTM update per
+            observation has no continuous-time form): use :func:`ltcjax.sequence.unroll`
+            with a Diffrax ``solver`` on the cell instead.
+        params: the cell's parameters.
+        inputs: (B, T, F) or (T, F) observations.
+        times: (B, T) or (T,) absolute observation times, per sequence (they may differ
+            between sequences; a (T,) grid with batched inputs is shared). Finite and
+            non-decreasing over the valid observations.
+        t0: (B,) or scalar start time, where ``initial_state`` holds. Default: each
+            sequence's first valid observation time (the first input then acts for zero
+            time, so ``outputs[:, 0]`` reads the initial state).
+        solver: a Diffrax solver (instance, name such as ``"tsit5"``, or
+            :class:`~ltcjax.solvers.DiffraxSolver`). Default: the cell's own ``solver`` if
+            that is a Diffrax solver, else ``diffrax.Tsit5()``. It must be adaptive (have
+            an error estimate).
+        rtol, atol, max_steps, adjoint, dt0: override the solver configuration's values
+            (defaults 1e-3, 1e-6, 4096, ``"recursive"``, automatic). ``max_steps`` bounds
+            the steps of each whole sequence. ``adjoint="backsolve"`` is approximate and
+            leaves ``steps_per_interval`` at -1.
+        interpolation: the input between observations: "constant" (``x_k`` over
+            ``(times[k-1], times[k]]``) or "linear".
+        mask: (B, T) booleans, False at padded / missing observations (they are ignored:
+            no input, no interval; their state and output repeat the previous valid ones).
+        lengths: (B,) number of valid observations; exclusive with ``mask``.
+        initial_state: (B, N) or (N,) state at ``t0`` (default zeros).
+        query_times: (Q,) shared or (B, Q) per-sequence times at which to report the state
+            (dense output), in any order, >= ``t0``; query times after the last observation
+            hold the last input (continuous-time forecasting).
+        throw: raise (via Diffrax, also inside ``jit``) when a solve fails, instead of
+            returning a status and NaN states.
+
+    Returns:
+        A :class:`ContinuousSolution`. Concrete bad times raise a ValueError naming the
+        argument; inside ``jit`` they set ``status`` to :data:`INVALID_TIMES`.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from ltcjax import LTCCell
+        >>> cell = LTCCell(input_size=2, units=4)
+        >>> params = cell.init(jax.random.key(0))
+        >>> times = jnp.array([[0.0, 0.3, 1.1, 2.0], [0.0, 0.9, 1.0, 3.5]])
+        >>> sol = odeint_sequence(cell, params, jnp.ones((2, 4, 2)), times, rtol=1e-5,
+        ...                       atol=1e-7, query_times=jnp.linspace(0.0, 2.0, 9))
+        >>> sol.outputs.shape, sol.query_states.shape, sol.status.tolist()
+        ((2, 4, 4), (2, 9, 4), [0, 0])
+        >>> bool((sol.steps_per_interval[:, 1:] >= 1).all())
+        True
+    """
+    _check_cell(cell)
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation: expected one of {INTERPOLATIONS}, got {interpolation!r}")
+    config = _solver_config(cell, solver, rtol, atol, max_steps, adjoint, dt0)
+    dtype = _float_dtype(params)
+
+    inputs = jnp.asarray(inputs)
+    if inputs.ndim not in (2, 3):
+        raise ValueError(
+            "inputs: expected shape (batch, time, features) or (time, features), "
+            f"got {tuple(inputs.shape)}"
+        )
+    if inputs.shape[-1] != cell.input_size:
+        raise ValueError(
+            f"inputs: expected {cell.input_size} features on the last axis (the cell's "
+            f"input_size), got shape {tuple(inputs.shape)}"
+        )
+    batched = inputs.ndim == 3
+    if not batched:
+        inputs = inputs[None]
+    batch, steps = inputs.shape[:2]
+    if steps == 0:
+        raise ValueError("inputs: expected at least one time step, got a time axis of length 0")
+    inputs = inputs.astype(dtype)
+
+    times_arr = jnp.asarray(times)
+    if times_arr.shape == (steps,):
+        times_arr = jnp.broadcast_to(times_arr, (batch, steps))
+    if times_arr.shape != (batch, steps):
+        expected = f"({batch}, {steps}) or ({steps},)" if batched else f"({steps},)"
+        raise ValueError(
+            f"times: expected shape {expected} matching inputs' batch and time axes, "
+            f"got {tuple(jnp.shape(times))}"
+        )
+    from ltcjax.sequence import _build_mask
+
+    valid = _build_mask(mask, lengths, batch, steps, batched)
+    if valid is None:
+        valid = jnp.ones((batch, steps), bool)
+
+    t0_arr = None
+    if t0 is not None:
+        t0_arr = jnp.asarray(t0)
+        if t0_arr.ndim > 1 or (t0_arr.ndim == 1 and t0_arr.shape != (batch,)):
+            raise ValueError(f"t0: expected a scalar or shape ({batch},), got {t0_arr.shape}")
+        t0_arr = jnp.broadcast_to(t0_arr, (batch,))
+
+    q_arr = None
+    if query_times is not None:
+        q_arr = jnp.asarray(query_times)
+        if q_arr.ndim == 1:
+            q_arr = jnp.broadcast_to(q_arr, (batch, q_arr.shape[0]))
+        elif not (batched and q_arr.ndim == 2 and q_arr.shape[0] == batch):
+            raise ValueError(
+                f"query_times: expected shape (Q,) or ({batch}, Q), got {tuple(q_arr.shape)}"
+            )
+
+    concrete = [a for a in (times_arr, valid, t0_arr, q_arr) if a is not None]
+    if not any(isinstance(a, jax.core.Tracer) for a in concrete):
+        validate_times(times_arr, valid, t0_arr, q_arr)
+
+    if initial_state is None:
+        y0 = jnp.zeros((batch, cell.state_size), dtype)
+    else:
+        y0 = jnp.asarray(initial_state, dtype)
+        if not batched and y0.ndim == 1:
+            y0 = y0[None]
+        if y0.shape != (batch, cell.state_size):
+            want = (batch, cell.state_size) if batched else (cell.state_size,)
+            raise ValueError(f"initial_state: expected shape {want}, got {tuple(y0.shape)}")
+
+    solve = jax.vmap(
+        lambda x, t, m, s, y, q: _solve_one(cell, params, config, interpolation, throw, x, t, m,
+                                            s, y, q),
+        in_axes=(0, 0, 0, 0 if t0_arr is not None else None, 0, 0 if q_arr is not None else None),
+    )
+    out = solve(
+        inputs,
+        times_arr.astype(dtype),
+        valid,
+        None if t0_arr is None else t0_arr.astype(dtype),
+        y0,
+        None if q_arr is None else q_arr.astype(dtype),
+    )
+    if not batched:
+        out = jax.tree.map(lambda a: a[0], out)
+    return out
+
+
+def _solve_one(cell, params, config, interpolation, throw, xs, ts, valid, t0, y0, qs):
+    """One sequence: forward-fill masked observations, solve on times relative to t0."""
+    dtype = y0.dtype
+    steps = ts.shape[0]
+    idx = jnp.arange(steps)
+    any_valid = jnp.any(valid)
+    first = jnp.argmax(valid)
+    if t0 is None:
+        t0 = jnp.where(any_valid, ts[first], 0).astype(dtype)
+    # validity (for traced inputs; concrete ones were checked with clear errors already)
+    finite = jnp.all(jnp.where(valid, jnp.isfinite(ts), True)) & jnp.isfinite(t0)
+    # forward-fill times and inputs over masked observations (leading ones: t0 / first input)
+    last_valid = jax.lax.cummax(jnp.where(valid, idx, -1))
+    src = jnp.where(last_valid >= 0, last_valid, first)
+    ts_f = jnp.where(last_valid >= 0, ts[jnp.maximum(last_valid, 0)], t0)
+    xs_f = xs[src]
+    ts_f = jnp.where(finite, ts_f, t0)  # keep the solver safe; the status reports it
+    ordered = jnp.all(jnp.diff(ts_f) >= 0) & jnp.all(ts_f >= t0)
+    ok_times = finite & ordered
+    if qs is not None:
+        ok_times = ok_times & jnp.all(jnp.isfinite(qs)) & jnp.all(qs >= t0)
+    rel = jnp.where(ok_times, ts_f - t0, idx.astype(dtype))  # relative times, safe if invalid
+    rel = jnp.maximum(rel, 0)
+    t_obs_end = rel[-1]
+    q_rel = None
+    if qs is not None:
+        q_rel = jnp.where(ok_times, jnp.clip(qs - t0, 0, None), 0)
+        t_end = jnp.maximum(t_obs_end, jnp.max(q_rel, initial=0))
+    else:
+        t_end = t_obs_end
+
+    path = ObservationPath(rel, xs_f, interpolation)
+    save_ts = rel if q_rel is None else jnp.concatenate([rel, q_rel])
+    order = jnp.argsort(save_ts)
+    inverse = jnp.argsort(order)
+    sorted_ts = save_ts[order]
+    jump_ts = jnp.where((rel > 0) & (rel < t_end), rel, jnp.inf)
+
+    record_steps = config.adjoint != "backsolve" and not isinstance(
+        config.adjoint, dfx.BacksolveAdjoint
+    )
+    if record_steps:
+        saveat = dfx.SaveAt(
+            subs=[
+                dfx.SubSaveAt(ts=sorted_ts),
+                dfx.SubSaveAt(steps=True, fn=lambda t, y, args: jnp.zeros((), y.dtype)),
+            ]
+        )
+    else:
+        saveat = dfx.SaveAt(ts=sorted_ts)
+    dt0 = None if config.dt0 is None else jnp.asarray(config.dt0, dtype)
+    sol = dfx.diffeqsolve(
+        dfx.ODETerm(vector_field(cell)),
+        config.solver,
+        jnp.zeros((), dtype),
+        t_end,
+        dt0,
+        y0,
+        (params, path),
+        saveat=saveat,
+        stepsize_controller=config.diffrax_controller(jump_ts),
+        adjoint=config.diffrax_adjoint(),
+        max_steps=config.max_steps,
+        throw=throw,
+    )
+    saved = (sol.ys[0] if record_steps else sol.ys)[inverse]
+    status = jnp.where(ok_times, sol.result._value, INVALID_TIMES).astype(jnp.int32)
+    success = status == 0
+    saved = jnp.where(success, saved, jnp.nan)
+    states = saved[:steps]
+    if record_steps:
+        step_ends = sol.ts[1]
+        interval = jnp.searchsorted(rel, step_ends, side="left")
+        interval = jnp.where(jnp.isfinite(step_ends), interval, steps)
+        per_interval = jax.ops.segment_sum(
+            jnp.ones_like(interval), interval, num_segments=steps
+        ).astype(jnp.int32)
+    else:
+        per_interval = jnp.full((steps,), -1, jnp.int32)
+    readout = jax.vmap(lambda v, t: _readout(cell, params, v, path.evaluate(t)))
+    outputs = readout(states, rel)
+    final_state = states[-1]  # forward-filled: the last valid observation's state
+    q_states = q_outputs = None
+    if q_rel is not None:
+        q_states = saved[steps:]
+        q_outputs = readout(q_states, q_rel)
+    stats = sol.stats
+    return ContinuousSolution(
+        states=states,
+        outputs=outputs,
+        final_state=final_state,
+        query_states=q_states,
+        query_outputs=q_outputs,
+        steps_per_interval=per_interval,
+        num_steps=jnp.asarray(stats["num_steps"], jnp.int32),
+        num_accepted_steps=jnp.asarray(stats["num_accepted_steps"], jnp.int32),
+        num_rejected_steps=jnp.asarray(stats["num_rejected_steps"], jnp.int32),
+        status=status,
+    )
+
+
+def _readout(cell: RecurrentCell, params: PyTree, state: Array, x: Array) -> Array:
+    """The cell's output for ``state`` (its ``map_outputs`` if it has one, else a zero-length
+    step, which leaves a continuous-time cell's state unchanged)."""
+    if hasattr(cell, "map_outputs"):
+        return cell.map_outputs(params, state)
+    cheap = cell
+    if dataclasses.is_dataclass(cell) and hasattr(cell, "solver"):
+        changes = {"solver": "euler"}
+        if hasattr(cell, "ode_unfolds"):
+            changes["ode_unfolds"] = 1
+        cheap = dataclasses.replace(cell, **changes)
+    return cheap.step(params, state, x, jnp.zeros((), state.dtype))[1]
+
+
+def _check_cell(cell: RecurrentCell) -> None:
+    if not hasattr(cell, "vector_field"):
+        raise ValueError(
+            f"cell: expected a continuous-time cell with vector_field(params, state, x), got "
+            f"{type(cell).__name__}"
+        )
+    if getattr(cell, "mixed_memory", False):
+        raise ValueError(
+            "cell: a mixed-memory LTC has a discrete LSTM update at each observation, which "
+            "has no continuous-time form; use unroll (cell.apply) with a Diffrax solver on "
+            "the cell instead, e.g. LTCCell(..., mixed_memory=True, solver=diffrax.Tsit5())"
+        )
+
+
+def _solver_config(cell, solver, rtol, atol, max_steps, adjoint, dt0) -> DiffraxSolver:
+    if solver is None:
+        cell_solver = getattr(cell, "solver", None)
+        config = as_diffrax_solver(cell_solver) if cell_solver is not None else None
+        if config is None:
+            config = DiffraxSolver(solver=dfx.Tsit5())
+    else:
+        config = as_diffrax_solver(solver)
+        if config is None:
+            raise ValueError(
+                "solver: expected a Diffrax solver (a diffrax.AbstractSolver instance, a name "
+                f"such as 'tsit5', or an ltcjax.solvers.DiffraxSolver), got {solver!r}; for "
+                "'fused', 'euler' or 'rk4' use unroll (cell.apply)"
+            )
+    overrides = {
+        k: v
+        for k, v in dict(
+            rtol=rtol, atol=atol, max_steps=max_steps, adjoint=adjoint, dt0=dt0
+        ).items()
+        if v is not None
+    }
+    if overrides:
+        config = dataclasses.replace(config, **overrides)
+    if not config.is_adaptive:
+        raise ValueError(
+            f"solver: odeint_sequence needs an adaptive Diffrax solver (with an error "
+            f"estimate, e.g. Tsit5, Dopri5, Kvaerno5), got {config.name}; for fixed steps "
+            "use unroll (cell.apply) with solver='euler' or 'rk4'"
+        )
+    return config
