@@ -1,0 +1,255 @@
+"""``ltcjax train``: train a model of the zoo on a data set from the command line.
+
+Example:
+    >>> main(["--help"])  # doctest: +ELLIPSIS
+    usage: ltcjax train ...
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ltcjax.data.dataset import Splits, load_npz_splits
+from ltcjax.data.synthetic import make_synthetic
+
+__all__ = ["DATASETS", "WIRINGS", "build_cell", "load_dataset", "main"]
+
+#: Data sets by name. The paper's data sets join this list as their loaders land.
+DATASETS = ("synthetic", "synthetic-classification", "npz")
+WIRINGS = ("fc", "ncp", "autoncp", "random")
+
+
+def load_dataset(
+    name: str,
+    *,
+    data_dir: str | Path | None = None,
+    seed: int = 0,
+    num_sequences: int = 512,
+    seq_len: int = 48,
+) -> tuple[Splits, dict[str, Any]]:
+    """Load a data set by name and describe its task.
+
+    Returns ``(splits, task_kwargs)`` where ``task_kwargs`` builds a
+    :class:`~ltcjax.train.Task` (``kind``, ``output_dim``, ``sequence``).
+
+    * ``synthetic``: the irregularly sampled driven oscillator, per-step regression.
+    * ``synthetic-classification``: its damping-class variant, per-sequence labels.
+    * ``npz``: ``train.npz``, ``valid.npz``, ``test.npz`` in ``data_dir`` (see
+      :func:`ltcjax.data.load_npz_splits`); integer targets mean classification
+      ((N,) per sequence, (N, T) per step), float targets regression ((N, D) or (N, T, D)).
+
+    Example:
+        >>> splits, task = load_dataset("synthetic", num_sequences=20, seq_len=5)
+        >>> task
+        {'kind': 'regression', 'output_dim': 1, 'sequence': True}
+    """
+    if name not in DATASETS:
+        raise ValueError(f"dataset: expected one of {DATASETS}, got {name!r}")
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise FileNotFoundError(f"data_dir: directory {str(data_dir)!r} does not exist")
+    if name == "synthetic":
+        splits = make_synthetic(num_sequences=num_sequences, seq_len=seq_len, seed=seed)
+        return splits, {"kind": "regression", "output_dim": 1, "sequence": True}
+    if name == "synthetic-classification":
+        splits = make_synthetic(
+            num_sequences=num_sequences, seq_len=seq_len, seed=seed, task="classification"
+        )
+        return splits, {"kind": "classification", "output_dim": 2, "sequence": False}
+    if data_dir is None:
+        raise ValueError("data_dir: the 'npz' data set needs --data-dir")
+    splits = load_npz_splits(data_dir)
+    targets = splits.train.targets
+    import numpy as np
+
+    if np.issubdtype(targets.dtype, np.integer):
+        n_classes = int(max(s.targets.max() for s in (splits.train, splits.valid, splits.test)))
+        sequence = targets.ndim == 2
+        return splits, {"kind": "classification", "output_dim": n_classes + 1, "sequence": sequence}
+    if targets.ndim not in (2, 3):
+        raise ValueError(
+            f"data_dir: float targets must be (N, D) or (N, T, D), got shape {targets.shape}"
+        )
+    return splits, {
+        "kind": "regression",
+        "output_dim": int(targets.shape[-1]),
+        "sequence": targets.ndim == 3,
+    }
+
+
+def build_cell(
+    model: str,
+    *,
+    input_size: int,
+    units: int,
+    wiring: str = "fc",
+    motor: int = 1,
+    sparsity: float = 0.5,
+    seed: int = 0,
+    **cell_kwargs: Any,
+):
+    """Build a cell of the zoo by name with a wiring by name (see ``ltcjax train --help``).
+
+    ``fc`` and ``random`` read out every neuron; ``autoncp`` is ``AutoNCP(units, motor,
+    sparsity)``; ``ncp`` is an NCP with ``motor`` motor neurons, 40% of the rest command
+    and 60% inter neurons, and dense connections between consecutive layers.
+
+    Example:
+        >>> cell = build_cell("ltc", input_size=2, units=8, wiring="autoncp", motor=1)
+        >>> cell.units, cell.output_size
+        (8, 1)
+    """
+    from ltcjax.registry import available_models, make_cell
+    from ltcjax.wirings import NCP, AutoNCP, Random
+
+    if model not in available_models():
+        raise ValueError(f"model: expected one of {available_models()}, got {model!r}")
+    if wiring not in WIRINGS:
+        raise ValueError(f"wiring: expected one of {WIRINGS}, got {wiring!r}")
+    if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+        raise ValueError(f"units: expected a positive integer, got {units!r}")
+    if wiring == "fc":
+        spec: Any = units
+    elif wiring == "random":
+        spec = Random(units, sparsity_level=sparsity, random_seed=seed)
+    elif wiring == "autoncp":
+        if motor >= units - 2:
+            raise ValueError(
+                f"units: the autoncp wiring needs more than motor + 2 = {motor + 2} units, "
+                f"got {units}"
+            )
+        spec = AutoNCP(units, motor, sparsity_level=sparsity, seed=seed)
+    else:
+        rest = units - motor
+        command = max(int(0.4 * rest), 1)
+        inter = rest - command
+        if inter < 1:
+            raise ValueError(f"units: the ncp wiring needs more than motor + 1 units, got {units}")
+        spec = NCP(inter, command, motor, inter, command, command, command, seed=seed)
+    try:
+        return make_cell(model, input_size=input_size, units=spec, **cell_kwargs)
+    except TypeError as err:
+        names = ", ".join(sorted(cell_kwargs)) or "(none)"
+        raise ValueError(f"model: {model!r} does not accept the options {names} ({err})") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ltcjax train",
+        usage="ltcjax train [options]",
+        description="Train a model of the zoo on a data set: validation every epoch, test "
+        "of the best-validation parameters, checkpoints (resumable), metrics.jsonl and "
+        "learning_curves.png in --out.",
+    )
+    p.add_argument("--model", default="ltc", help="model name (ltc, lstm, ...); default ltc")
+    p.add_argument("--dataset", default="synthetic", help=f"one of {DATASETS}")
+    p.add_argument("--data-dir", default=None, help="directory of the data set's files")
+    p.add_argument("--wiring", default="fc", help=f"one of {WIRINGS} (LTC); default fc")
+    p.add_argument("--units", type=int, default=16, help="number of neurons (default 16)")
+    p.add_argument("--motor", type=int, default=None, help="motor neurons of ncp/autoncp")
+    p.add_argument("--sparsity", type=float, default=0.5, help="random/autoncp sparsity")
+    p.add_argument("--solver", default=None, help="ODE solver of the cell (e.g. fused, euler)")
+    p.add_argument("--ode-unfolds", type=int, default=None, help="solver sub-steps")
+    p.add_argument("--constraint", default=None, help="LTC positivity: softplus or clip")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--optimizer", default="adam")
+    p.add_argument("--schedule", default="constant")
+    p.add_argument("--grad-clip", type=float, default=None, help="global-norm clipping")
+    p.add_argument("--patience", type=int, default=None, help="early-stopping patience")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--num-sequences", type=int, default=512, help="synthetic data size")
+    p.add_argument("--seq-len", type=int, default=48, help="synthetic sequence length")
+    p.add_argument("--out", default="runs/train", help="output directory")
+    p.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
+    p.add_argument("--data-parallel", choices=("auto", "on", "off"), default="auto")
+    p.add_argument("--export", action="store_true", help="export the best model to OUT/export")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``ltcjax train`` with ``argv`` (default ``sys.argv[1:]``); returns an exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        return _run(args)
+    except (ValueError, FileNotFoundError, FileExistsError) as err:
+        print(f"ltcjax train: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    import jax
+
+    from ltcjax.registry import available_models
+    from ltcjax.train.loop import TrainConfig, fit
+    from ltcjax.train.model import SequenceModel
+    from ltcjax.train.task import Task
+
+    if args.model not in available_models():
+        raise ValueError(f"model: expected one of {available_models()}, got {args.model!r}")
+    splits, task_kwargs = load_dataset(
+        args.dataset,
+        data_dir=args.data_dir,
+        seed=args.seed,
+        num_sequences=args.num_sequences,
+        seq_len=args.seq_len,
+    )
+    task = Task(**task_kwargs)
+    cell_kwargs: dict[str, Any] = {}
+    for name in ("solver", "ode_unfolds", "constraint"):
+        if getattr(args, name) is not None:
+            cell_kwargs[name] = getattr(args, name)
+    cell = build_cell(
+        args.model,
+        input_size=splits.train.num_features,
+        units=args.units,
+        wiring=args.wiring,
+        motor=args.motor or task.output_dim,
+        sparsity=args.sparsity,
+        seed=args.seed,
+        **cell_kwargs,
+    )
+    model = SequenceModel(cell=cell, output_dim=task.output_dim, return_sequences=task.sequence)
+    data_parallel = {"auto": None, "on": True, "off": False}[args.data_parallel]
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        optimizer=args.optimizer,
+        schedule=args.schedule,
+        grad_clip_norm=args.grad_clip,
+        patience=args.patience,
+        seed=args.seed,
+        data_parallel=data_parallel,
+        progress=not args.no_progress,
+    )
+    out = Path(args.out)
+    n_params = cell.num_params(model.init(jax.random.key(0))["cell"])
+    print(
+        f"ltcjax train: {args.model} ({args.wiring}, {args.units} units, {n_params} cell "
+        f"parameters) on {args.dataset}: {len(splits.train)}/{len(splits.valid)}/"
+        f"{len(splits.test)} train/valid/test sequences; output in {out}"
+    )
+    result = fit(model, task, splits, config, out_dir=out, resume=args.resume)
+    print(f"metrics log:     {out / 'metrics.jsonl'}")
+    print(f"learning curves: {out / 'learning_curves.png'}")
+    print(f"result:          {out / 'result.json'}")
+    if args.export:
+        from ltcjax.train.export import export_model
+
+        path = export_model(model, result.params, out / "export")
+        print(f"exported model:  {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
