@@ -1,5 +1,12 @@
 """Models by name, for configs, experiments and the command line.
 
+Registered: "ltc" (:class:`~ltcjax.ltc.LTCCell`), "cfc" (:class:`~ltcjax.cfc.CfCCell`),
+"ctrnn" (:class:`~ltcjax.ctrnn.CTRNNCell`), "node" (:class:`~ltcjax.node.ODERNNCell`),
+"ctgru" (:class:`~ltcjax.ctgru.CTGRUCell`) and "lstm" (:class:`~ltcjax.lstm.LSTMCell`). All
+share one interface (``init``/``step``/``apply`` with ``timespans``, ``mask``,
+``lengths``), so a training loop switches model by name. "ltc" and "cfc" accept a wiring as
+``units``; the others raise a ValueError naming ``units``.
+
 Example:
     >>> from ltcjax.registry import make_cell, available_models
     >>> cell = make_cell("ltc", input_size=3, units=8)
@@ -13,8 +20,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ltcjax.cell import RecurrentCell
+from ltcjax.cfc import CfCCell
+from ltcjax.ctgru import CTGRUCell
+from ltcjax.ctrnn import CTRNNCell
 from ltcjax.lstm import LSTMCell
 from ltcjax.ltc import LTCCell
+from ltcjax.node import ODERNNCell
 from ltcjax.wirings import Wiring
 
 CellFactory = Callable[..., RecurrentCell]
@@ -44,11 +55,26 @@ def _ltc(*, input_size: int, units: int | Wiring, **kwargs: Any) -> LTCCell:
     return LTCCell(input_size=input_size, units=units, **kwargs)
 
 
-def _lstm(*, input_size: int, units: int | Wiring, **kwargs: Any) -> LSTMCell:
+def _cfc(*, input_size: int, units: int | Wiring, **kwargs: Any) -> CfCCell:
     if isinstance(units, Wiring):
-        raise ValueError("units: the LSTM takes an integer number of units, not a wiring")
-    return LSTMCell(units=units, input_size=input_size, **kwargs)
+        return CfCCell(input_size=input_size, wiring=units, **kwargs)
+    return CfCCell(input_size=input_size, units=units, **kwargs)
 
+
+def _unwired(cls: type[RecurrentCell], label: str) -> CellFactory:
+    def factory(*, input_size: int, units: int | Wiring, **kwargs: Any) -> RecurrentCell:
+        if isinstance(units, Wiring):
+            raise ValueError(f"units: the {label} takes an integer number of units, not a wiring")
+        return cls(units=units, input_size=input_size, **kwargs)
+
+    return factory
+
+
+_lstm = _unwired(LSTMCell, "LSTM")
 
 register("ltc", _ltc)
+register("cfc", _cfc)
+register("ctrnn", _unwired(CTRNNCell, "CT-RNN"))
+register("node", _unwired(ODERNNCell, "ODE-RNN"))
+register("ctgru", _unwired(CTGRUCell, "CT-GRU"))
 register("lstm", _lstm)
