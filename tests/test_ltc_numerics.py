@@ -167,3 +167,65 @@ def test_tau_sys_is_inverse_of_linear_coefficient():
     v, x = jnp.array([0.1, -0.3, 0.5, 0.0]), jnp.array([0.2, 0.9])
     jac = jax.jacfwd(lambda v: cell.vector_field(p, v, x))(v)
     np.testing.assert_allclose(-jnp.diag(jac), 1.0 / tau_sys(cell, p, v, x), rtol=1e-5)
+
+
+def test_paper_init_scheme():
+    cell = LTCCell(input_size=3, units=6, init_scheme="paper", constraint="clip")
+    p = cell.init(jax.random.key(0))
+    np.testing.assert_array_equal(p.gleak, 1.0)
+    np.testing.assert_array_equal(p.cm, 0.5)
+    assert set(np.unique(p.erev).tolist()) == {-1.0, 1.0}  # dense +-1, no zeros
+    assert set(np.unique(p.sensory_erev).tolist()) == {-1.0, 1.0}
+    assert float(p.w.min()) >= 0.01 and float(p.w.max()) <= 1.0
+
+
+def test_ncps_init_ranges_and_erev_from_wiring():
+    cell = LTCCell(input_size=3, units=6)
+    p = cell.init(jax.random.key(0))
+    np.testing.assert_array_equal(p.erev, cell.wiring.adjacency_matrix)
+    np.testing.assert_array_equal(p.sensory_erev, cell.wiring.sensory_adjacency_matrix)
+    for name, (lo, hi) in {"gleak": (0.001, 1.0), "cm": (0.4, 0.6), "sigma": (3, 8)}.items():
+        value = getattr(p, name)
+        assert float(value.min()) >= lo and float(value.max()) <= hi, name
+
+
+@pytest.mark.parametrize("mapping", ["affine", "linear", "none"])
+def test_input_and_output_mappings(mapping):
+    cell = LTCCell(
+        input_size=2,
+        wiring=FullyConnected(5, output_dim=3),
+        input_mapping=mapping,
+        output_mapping=mapping,
+    )
+    p = cell.init(jax.random.key(0))
+    assert (p.input_w is None) == (mapping == "none")
+    assert (p.input_b is None) == (mapping != "affine")
+    x, v = jnp.array([0.5, -2.0]), jnp.linspace(-0.3, 0.3, 5)
+    if mapping != "none":
+        p = p._replace(input_w=jnp.array([2.0, 3.0]), output_w=jnp.array([4.0, 5.0, 6.0]))
+    if mapping == "affine":
+        p = p._replace(input_b=jnp.array([0.1, 0.2]), output_b=jnp.array([1.0, 2.0, 3.0]))
+    expected_u = {"affine": [1.1, -5.8], "linear": [1.0, -6.0], "none": [0.5, -2.0]}[mapping]
+    np.testing.assert_allclose(cell.map_inputs(p, x), expected_u, rtol=1e-6)
+    motor = np.asarray(v[:3])
+    expected_y = {
+        "affine": motor * [4, 5, 6] + [1, 2, 3],
+        "linear": motor * [4, 5, 6],
+        "none": motor,
+    }[mapping]
+    np.testing.assert_allclose(cell.map_outputs(p, v), expected_y, rtol=1e-6)
+
+
+def test_project_params_clips_only_in_clip_mode():
+    from ltcjax import project_params
+
+    clip = LTCCell(input_size=2, units=3, constraint="clip")
+    p = clip.init(jax.random.key(0))
+    p = p._replace(w=p.w - 0.5, gleak=-p.gleak, vleak=p.vleak - 1.0)
+    q = project_params(clip, p)
+    for name in ("w", "sensory_w", "cm", "gleak"):
+        assert float(getattr(q, name).min()) >= 0.0
+    np.testing.assert_array_equal(q.vleak, p.vleak)  # unconstrained parameters untouched
+    np.testing.assert_array_equal(q.w, jnp.maximum(p.w, 0.0))
+    soft = LTCCell(input_size=2, units=3)
+    assert project_params(soft, p) is p
