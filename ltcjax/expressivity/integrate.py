@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import optimistix as optx
 from jaxtyping import Array, Float, Int
 
-from .random_networks import LayerParams, NetworkSpec, network_vector_field
+from .random_networks import ACTIVATIONS, LayerParams, NetworkSpec, network_vector_field
 
 __all__ = [
     "SOLVERS",
@@ -311,8 +311,13 @@ def solve_network(
     y0 = jnp.asarray(y0, dtype)
     if y0.shape != (spec.depth, spec.width):
         raise ValueError(f"y0: expected shape ({spec.depth}, {spec.width}), got {y0.shape}")
+    # The dynamics do not depend on how parameters were drawn, nor on the activation name when
+    # an index overrides it: normalise those fields so one compilation serves all of them.
+    dyn_spec = spec.replace(weight_convention="code", tau_min=0.0)
+    if activation_index is not None:
+        dyn_spec = dyn_spec.replace(activation=ACTIVATIONS[0])
     return _solve(
-        spec,
+        dyn_spec,
         tuple(params),
         ts,
         inputs,

@@ -35,8 +35,9 @@ class TauSysTrace(NamedTuple):
         tau_sys: ``(..., T, N)`` liquid time constants at those states and inputs.
         tau_lower: ``(N,)`` Theorem 1 lower bound.
         tau_upper: ``(N,)`` Theorem 1 upper bound.
-        state_lower: ``(N,)`` Theorem 2 lower bound.
-        state_upper: ``(N,)`` Theorem 2 upper bound.
+        state_lower: Theorem 2 lower bound, broadcastable against ``states`` (``(N,)``, or
+            ``(B, 1, N)`` for a batched cell trace).
+        state_upper: Theorem 2 upper bound, likewise.
     """
 
     ts: Float[Array, "*batch T"]
@@ -70,8 +71,8 @@ def tau_sys_trace(
         initial_state: state before the first step (default zeros, ``(N,)`` or ``(B, N)``).
 
     Returns:
-        A :class:`TauSysTrace` (``ts`` is the cumulative time at each observation; the
-        Theorem 2 bounds are per sequence when ``initial_state`` is batched).
+        A :class:`TauSysTrace` (``ts`` is the cumulative time at each observation). The
+        Theorem 2 bounds do not apply to ``mixed_memory`` cells (the LSTM rewrites the state).
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -122,6 +123,8 @@ def tau_sys_trace(
         ts, vs, taus, v0 = run_one(inputs, dts, initial_state)
     lo, hi = tau_sys_bounds(cell, params)
     s_lo, s_hi = state_bounds(cell, params, v0)
+    if batched:  # per-sequence bounds, broadcastable against states (B, T, N)
+        s_lo, s_hi = s_lo[:, None, :], s_hi[:, None, :]
     return TauSysTrace(ts, vs, taus, lo, hi, s_lo, s_hi)
 
 

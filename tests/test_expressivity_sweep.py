@@ -1,0 +1,128 @@
+"""Sweeps (against direct solves), result files, figures and the command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from ltcjax.expressivity import (
+    NetworkSpec,
+    SweepConfig,
+    SweepSetting,
+    default_settings,
+    init_random_network,
+    length_lower_bound,
+    main,
+    read_results,
+    run_settings,
+    solve_network,
+    trajectory_length,
+    write_results,
+)
+from ltcjax.expressivity.plots import plot_all
+from ltcjax.expressivity.sweep import _group_key
+
+CFG = SweepConfig(num_draws=3, num_samples=20, seed=7)
+
+
+def test_sweep_rows_match_direct_solves():
+    settings = [
+        SweepSetting("width", "ltc", "relu", width=4, depth=2, sigma_w2=3.0,
+                     weight_convention="paper"),
+        SweepSetting("width", "ltc", "tanh", width=4, depth=2, sigma_w2=3.0),
+    ]  # fmt: skip
+    rows, examples = run_settings(settings, CFG, progress=False)
+    assert len(rows) == 4 and len(examples) == 4
+    for setting in settings[:1]:  # the "paper" convention is run via a reparametrisation
+        # Independent path: draw with the setting's own convention, solve, measure.
+        spec = NetworkSpec("ltc", 4, 2, setting.activation,
+                           weight_convention=setting.weight_convention)  # fmt: skip
+        keys = jax.random.split(_group_key(CFG.seed, setting), CFG.num_draws)
+        lengths, depths, norms = [], [], []
+        for key in keys:
+            params = init_random_network(key, spec, setting.sigma_w2, CFG.sigma_b2)
+            sol = solve_network(spec, params, num_samples=CFG.num_samples)
+            assert bool(sol.success)
+            tl = trajectory_length(np.swapaxes(np.asarray(sol.states), 0, 1))
+            lengths.append(np.asarray(tl.pca_length))
+            depths.append(float(sol.computational_depth))
+            norms.append(np.linalg.norm(np.asarray(sol.states), axis=-1).mean(0))
+        lengths = np.array(lengths)
+        for layer in (1, 2):
+            row = next(
+                r for r in rows
+                if r["activation"] == setting.activation and r["layer"] == layer
+            )  # fmt: skip
+            assert row["num_ok"] == 3
+            assert row["pca_length_mean"] == pytest.approx(lengths[:, layer - 1].mean(), rel=1e-3)
+            assert row["pca_length_max"] == pytest.approx(lengths[:, layer - 1].max(), rel=1e-3)
+            assert row["computational_depth_mean"] == pytest.approx(np.mean(depths), rel=1e-3)
+            expected_bound = length_lower_bound(
+                "ltc", setting.sigma_w2, 1.0, 4, layer, np.mean(depths),
+                state_norm=np.mean(norms, axis=0)[layer - 1], dt=2 * np.pi / 19,
+            )  # fmt: skip
+            assert row["lower_bound"] == pytest.approx(float(expected_bound), rel=1e-3)
+
+
+def test_default_settings_grid_and_errors():
+    s = default_settings(["depth", "solver"], models=["node"], activations=["relu"])
+    assert [x.depth for x in s[:5]] == [1, 2, 3, 4, 5] and all(x.width == 25 for x in s[:5])
+    assert [x.solver for x in s[5:]] == ["rk45", "rk23", "tsit5", "kvaerno3", "euler"]
+    with pytest.raises(ValueError, match="sweeps"):
+        default_settings(["height"])
+    with pytest.raises(ValueError, match="solver"):
+        SweepSetting("x", "ltc", "tanh", solver="ode15s")
+    with pytest.raises(ValueError, match="num_draws"):
+        SweepConfig(num_draws=0)
+
+
+def test_results_files_and_figures(tmp_path):
+    # Same (model, width, depth, solver) group as above: no new compilation.
+    settings = [
+        SweepSetting("sigma_w2", "ltc", act, width=4, depth=2, sigma_w2=s)
+        for act in ("hardtanh", "tanh")
+        for s in (2.0, 8.0)
+    ]
+    rows, examples = run_settings(settings, CFG, progress=False)
+    paths = write_results(rows, tmp_path, examples, CFG)
+    back, cfg = read_results(paths["json"])
+    assert back == json.loads(json.dumps(rows)) and cfg["num_draws"] == 3
+    with open(paths["csv"]) as f:
+        csv_rows = list(csv.DictReader(f))
+    assert float(csv_rows[0]["pca_length_mean"]) > 0
+    assert len(rows) == 8 and len(csv_rows) == 8
+    figs = plot_all(rows, examples, tmp_path, base={"width": 4, "depth": 2})
+    names = sorted(p.split("/")[-1] for p in figs)
+    assert "length_vs_sigma_w2.png" in names and "latent_trajectories.png" in names
+    assert "bounds_vs_sigma_w2.png" in names and "computational_depth.png" in names
+    assert all((tmp_path / n).stat().st_size > 1000 for n in names)
+
+
+def test_cli_sweep_plot_and_errors(tmp_path, capsys):
+    out = tmp_path / "res"
+    argv = ["sweep", "--out", str(out), "--draws", "2", "--samples", "15", "--sweeps", "width",
+            "--widths", "3", "--models", "node", "--activations", "tanh", "--quiet",
+            "--base-width", "3"]  # fmt: skip
+    assert main(argv) == 0
+    assert (out / "sweep.csv").exists() and (out / "length_vs_width.png").exists()
+    assert main(["plot", "--results", str(out / "sweep.json"), "--out", str(tmp_path / "f")]) == 0
+    assert (tmp_path / "f" / "length_vs_width.png").exists()
+    assert main(["sweep", "--draws", "0", "--out", str(tmp_path / "bad"), "--quiet"]) == 2
+    assert "num_draws" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["sweep", "--models", "gru"])
+
+
+def test_python_dash_m_entry_point():
+    res = subprocess.run(
+        [sys.executable, "-m", "ltcjax.expressivity", "--help"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 0
+    assert "sweep" in res.stdout and "tau-trace" in res.stdout
