@@ -33,10 +33,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Train an NCP-wired LTC on a synthetic irregularly sampled task and "
         "plot its predictions and learning curves.",
     )
-    p.add_argument("--epochs", type=int, default=None, help="epochs (default 25; 3 with --quick)")
+    p.add_argument("--epochs", type=int, default=None, help="epochs (default 25; 6 with --quick)")
     p.add_argument("--quick", action="store_true", help="a tiny run (seconds), for smoke tests")
-    p.add_argument("--units", type=int, default=16, help="LTC neurons (default 16)")
-    p.add_argument("--lr", type=float, default=0.02, help="learning rate (default 0.02)")
+    p.add_argument("--units", type=int, default=24, help="LTC neurons (default 24)")
+    p.add_argument("--lr", type=float, default=0.03, help="learning rate (default 0.03)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="demo_output", help="output directory (default demo_output)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     from ltcjax.wirings import AutoNCP
 
     if args.quick:
-        num_sequences, seq_len, epochs = 96, 24, 3
+        num_sequences, seq_len, epochs = 160, 24, 6
     else:
         num_sequences, seq_len, epochs = 512, 48, 25
     epochs = args.epochs or epochs

@@ -9,6 +9,7 @@ metrics of those parameters.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -233,7 +234,11 @@ class Trainer:
         self.task = task
         self.config = config
         self.steps_per_epoch = steps_per_epoch
-        self.optimizer, self.schedule = make_optimizer(config, steps_per_epoch)
+        opt_fields = tuple((k, getattr(config, k)) for k in _OPTIMIZER_FIELDS)
+        if config.schedule == "constant":  # the number of epochs does not change the steps
+            opt_fields = tuple((k, 1 if k == "epochs" else v) for k, v in opt_fields)
+        compiled = _compiled_steps(model, task, opt_fields, steps_per_epoch)
+        self.optimizer, self.schedule, self.train_step, self.eval_step, self._predict = compiled
         use_mesh = config.data_parallel
         if use_mesh is None:
             use_mesh = len(jax.devices()) > 1
@@ -241,9 +246,6 @@ class Trainer:
         if self.mesh is not None:
             check_batch_divisible(config.batch_size, self.mesh, "batch_size")
             check_batch_divisible(self.eval_batch_size, self.mesh, "eval_batch_size")
-        self.train_step = jax.jit(self._train_step, donate_argnums=())
-        self.eval_step = jax.jit(self._eval_step)
-        self._predict = jax.jit(self._apply)
 
     @property
     def eval_batch_size(self) -> int:
@@ -275,39 +277,6 @@ class Trainer:
             return shard_batch(batch, self.mesh)
         return {k: jnp.asarray(v) for k, v in batch.items()}
 
-    # -- steps -----------------------------------------------------------------------------
-    def _apply(self, params: PyTree, batch: dict[str, Array]) -> Array:
-        return self.model.apply(
-            params, batch["inputs"], timespans=batch["timespans"], mask=batch.get("mask")
-        )
-
-    def _train_step(
-        self, state: dict[str, Any], batch: dict[str, Array]
-    ) -> tuple[dict[str, Any], dict[str, Array]]:
-        mask = batch.get("mask")
-
-        def loss_fn(params):
-            out = self._apply(params, batch)
-            return self.task.loss(out, batch["targets"], batch["weight"], mask), out
-
-        (_, out), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
-        updates, opt_state = self.optimizer.update(grads, state["opt_state"], state["params"])
-        params = self.model.project(optax.apply_updates(state["params"], updates))
-        rng = jax.random.key_data(jax.random.split(jax.random.wrap_key_data(state["rng"]))[0])
-        stats = self.task.statistics(out, batch["targets"], batch["weight"], mask)
-        new_state = {
-            **state,
-            "params": params,
-            "opt_state": opt_state,
-            "rng": rng,
-            "step": state["step"] + 1,
-        }
-        return new_state, stats
-
-    def _eval_step(self, params: PyTree, batch: dict[str, Array]) -> dict[str, Array]:
-        out = self._apply(params, batch)
-        return self.task.statistics(out, batch["targets"], batch["weight"], batch.get("mask"))
-
     # -- evaluation ------------------------------------------------------------------------
     def evaluate(self, params: PyTree, data: SequenceData) -> dict[str, float]:
         """Metrics of ``params`` on ``data`` (computed from whole-set statistics)."""
@@ -328,6 +297,62 @@ class Trainer:
         if timespans is None:
             timespans = jnp.ones(inputs.shape[:2], inputs.dtype)
         return self._predict(params, {"inputs": inputs, "timespans": jnp.asarray(timespans)})
+
+
+#: The config fields that define the optimiser (and so the compiled train step).
+_OPTIMIZER_FIELDS = (
+    "epochs",
+    "learning_rate",
+    "optimizer",
+    "weight_decay",
+    "schedule",
+    "warmup_epochs",
+    "decay_rate",
+    "grad_clip_norm",
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_steps(
+    model: SequenceModel, task: Task, opt_fields: tuple, steps_per_epoch: int
+) -> tuple[optax.GradientTransformation, optax.Schedule, Callable, Callable, Callable]:
+    """Jitted train / eval / predict functions, cached so that repeated fits of the same
+    model, task and optimiser (resumed runs, sweeps over seeds) compile only once."""
+    optimizer, schedule = make_optimizer(TrainConfig(**dict(opt_fields)), steps_per_epoch)
+
+    def apply(params: PyTree, batch: dict[str, Array]) -> Array:
+        return model.apply(
+            params, batch["inputs"], timespans=batch["timespans"], mask=batch.get("mask")
+        )
+
+    def train_step(
+        state: dict[str, Any], batch: dict[str, Array]
+    ) -> tuple[dict[str, Any], dict[str, Array]]:
+        mask = batch.get("mask")
+
+        def loss_fn(params):
+            out = apply(params, batch)
+            return task.loss(out, batch["targets"], batch["weight"], mask), out
+
+        (_, out), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
+        updates, opt_state = optimizer.update(grads, state["opt_state"], state["params"])
+        params = model.project(optax.apply_updates(state["params"], updates))
+        rng = jax.random.key_data(jax.random.split(jax.random.wrap_key_data(state["rng"]))[0])
+        stats = task.statistics(out, batch["targets"], batch["weight"], mask)
+        new_state = {
+            **state,
+            "params": params,
+            "opt_state": opt_state,
+            "rng": rng,
+            "step": state["step"] + 1,
+        }
+        return new_state, stats
+
+    def eval_step(params: PyTree, batch: dict[str, Array]) -> dict[str, Array]:
+        out = apply(params, batch)
+        return task.statistics(out, batch["targets"], batch["weight"], batch.get("mask"))
+
+    return optimizer, schedule, jax.jit(train_step), jax.jit(eval_step), jax.jit(apply)
 
 
 def _is_better(value: float, best: float | None, mode: str) -> bool:

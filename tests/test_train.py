@@ -1,0 +1,312 @@
+"""Tests of ltcjax.train: learning, best-validation protocol, checkpoints and resume,
+constraints, losses and metrics, export, errors."""
+
+from __future__ import annotations
+
+import json
+import types
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ltcjax import LSTMCell, LTCCell
+from ltcjax.data import make_synthetic
+from ltcjax.train import (
+    CheckpointStore,
+    SequenceModel,
+    Task,
+    TrainConfig,
+    Trainer,
+    check_batch_divisible,
+    export_model,
+    f1_score,
+    fit,
+    load_exported,
+    mean_squared_error,
+    softmax_cross_entropy,
+)
+
+REG = Task(kind="regression", output_dim=1, sequence=True)
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return make_synthetic(num_sequences=48, seq_len=8, seed=0)
+
+
+def _model(constraint="softplus", units=4):
+    cell = LTCCell(input_size=1, units=units, constraint=constraint, ode_unfolds=2)
+    return SequenceModel(cell=cell, output_dim=1)
+
+
+def _leaves_equal(a, b) -> bool:
+    la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
+    return len(la) == len(lb) and all(
+        np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(la, lb, strict=True)
+    )
+
+
+def test_loss_decreases_and_best_validation_params_are_tested():
+    s = make_synthetic(num_sequences=64, seq_len=16, seed=0)
+    config = TrainConfig(epochs=10, batch_size=8, learning_rate=0.05, progress=False)
+    result = fit(_model(units=6), REG, s, config, verbose=False)
+    losses = [r["train"]["loss"] for r in result.history]
+    # Far below predicting 0 (the oscillator's mean square): the dynamics are learnt.
+    assert losses[-1] < 0.5 * float(np.mean(s.train.targets**2))
+    assert losses[-1] < 0.5 * losses[0]
+    assert result.test["mse"] < 0.5 * float(np.mean(s.test.targets**2))
+    valid = [r["valid"]["mse"] for r in result.history]
+    assert result.best_epoch == int(np.argmin(valid)) + 1
+    trainer = Trainer(_model(units=6), REG, config, 1)
+    # The test metrics are those of the best-validation parameters ...
+    np.testing.assert_allclose(
+        trainer.evaluate(result.params, s.test)["mse"], result.test["mse"], rtol=1e-6
+    )
+    # ... which reproduce the best validation score.
+    np.testing.assert_allclose(
+        trainer.evaluate(result.params, s.valid)["mse"], min(valid), rtol=1e-6
+    )
+
+
+def test_classification_with_class_weights_learns():
+    s = make_synthetic(num_sequences=64, seq_len=10, task="classification", seed=1)
+    cell = LTCCell(input_size=2, units=4, ode_unfolds=2)
+    model = SequenceModel(cell=cell, output_dim=2, return_sequences=False)
+    task = Task(kind="classification", output_dim=2, class_weights=(1.0, 1.5), monitor="f1")
+    config = TrainConfig(
+        epochs=4,
+        batch_size=16,
+        learning_rate=0.05,
+        progress=False,
+        grad_clip_norm=1.0,
+        schedule="cosine",
+    )
+    result = fit(model, task, s, config, verbose=False)
+    assert result.history[-1]["train"]["loss"] < result.history[0]["train"]["loss"]
+    assert {"loss", "accuracy", "f1", "macro_f1"} <= set(result.test)
+
+
+def test_other_models_of_the_zoo_train(splits):
+    model = SequenceModel(cell=LSTMCell(input_size=1, units=4), output_dim=1)
+    result = fit(
+        model, REG, splits, TrainConfig(epochs=1, batch_size=12, progress=False), verbose=False
+    )
+    assert np.isfinite(result.test["mse"])
+
+
+def test_clip_constraint_projects_after_every_update(splits):
+    from ltcjax.data import BatchIterator
+
+    lr = 5.0
+    config = TrainConfig(epochs=1, batch_size=12, learning_rate=lr, optimizer="sgd")
+    model = _model("clip")
+    trainer = Trainer(model, REG, config, 1)
+    state = trainer.init_state()
+    batch = trainer.place(next(BatchIterator(splits.train, 12, seed=0).epoch(0)))
+
+    def loss(params):
+        out = model.apply(params, batch["inputs"], timespans=batch["timespans"])
+        return REG.loss(out, batch["targets"], batch["weight"])
+
+    grads = jax.grad(loss)(state["params"])
+    new_state, _ = trainer.train_step(state, batch)
+    positive = ("w", "sensory_w", "cm", "gleak")
+    for name in positive:
+        raw = getattr(state["params"]["cell"], name) - lr * getattr(grads["cell"], name)
+        np.testing.assert_allclose(
+            getattr(new_state["params"]["cell"], name), jnp.maximum(raw, 0.0), atol=1e-5
+        )
+    raws = [getattr(state["params"]["cell"], k) - lr * getattr(grads["cell"], k) for k in positive]
+    assert min(float(jnp.min(r)) for r in raws) < 0  # the projection had work to do
+    # Unconstrained fields are plain SGD.
+    np.testing.assert_allclose(
+        new_state["params"]["cell"].vleak,
+        state["params"]["cell"].vleak - lr * grads["cell"].vleak,
+        atol=1e-5,
+    )
+
+
+def test_early_stopping():
+    s = make_synthetic(num_sequences=24, seq_len=4, seed=0)
+    # An update far below float32 resolution: parameters, hence validation, never change.
+    config = TrainConfig(
+        epochs=6, batch_size=8, learning_rate=1e-30, optimizer="sgd", patience=2, progress=False
+    )
+    result = fit(_model(), REG, s, config, verbose=False)
+    assert result.stopped_early and len(result.history) == 3 and result.best_epoch == 1
+
+
+class Killed(Exception):
+    pass
+
+
+def _kill_at(step):
+    def callback(event):
+        if event["event"] == "step" and event["step"] == step:
+            raise Killed
+
+    return callback
+
+
+def test_kill_and_resume_equals_uninterrupted_run(splits, tmp_path):
+    kill_step = 13  # in epoch 3 (the crash test below covers an epoch boundary)
+    # 36 training sequences / batch 8 = 5 steps per epoch; checkpoints every 2 steps too.
+    config = TrainConfig(
+        epochs=3, batch_size=8, learning_rate=0.05, progress=False, checkpoint_every_steps=2, seed=3
+    )
+    ref = fit(_model("clip"), REG, splits, config, out_dir=tmp_path / "ref", verbose=False)
+    run = tmp_path / "run"
+    with pytest.raises(Killed):
+        fit(
+            _model("clip"),
+            REG,
+            splits,
+            config,
+            out_dir=run,
+            callbacks=[_kill_at(kill_step)],
+            verbose=False,
+        )
+    store = CheckpointStore(run / "checkpoints")
+    assert store.latest_step() == 12  # mid-epoch: epoch 3, batch 2
+    store.close()
+    res = fit(_model("clip"), REG, splits, config, out_dir=run, resume=True, verbose=False)
+    assert _leaves_equal(res.final_params, ref.final_params)
+    assert _leaves_equal(res.params, ref.params)
+    assert res.history == ref.history and res.test == ref.test
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in lines] == [1, 2, 3]
+    assert (run / "learning_curves.png").stat().st_size > 0
+
+
+def test_crash_mid_checkpoint_write_keeps_previous_checkpoint(splits, tmp_path, monkeypatch):
+    from orbax.checkpoint._src.path import atomicity
+
+    config = TrainConfig(epochs=3, batch_size=12, learning_rate=0.05, progress=False)
+    ref = fit(_model(), REG, splits, config, out_dir=tmp_path / "ref", verbose=False)
+
+    # 3 steps per epoch: the checkpoint of epoch 2 (step 6) dies after its files are
+    # written but before the commit (rename of the temporary directory).
+    original = atomicity.AtomicRenameTemporaryPath.finalize
+
+    async def crash(self):
+        if "6.orbax-checkpoint-tmp" in str(self.get()):
+            raise Killed("killed while writing")
+        return await original(self)
+
+    monkeypatch.setattr(atomicity.AtomicRenameTemporaryPath, "finalize", crash)
+    run = tmp_path / "run"
+    with pytest.raises(Killed):
+        fit(_model(), REG, splits, config, out_dir=run, verbose=False)
+    monkeypatch.setattr(atomicity.AtomicRenameTemporaryPath, "finalize", original)
+    ckpt = run / "checkpoints"
+    assert any(".orbax-checkpoint-tmp" in p.name for p in ckpt.iterdir())  # partial write
+    # A second, corrupted partial directory (as if killed even earlier in the write).
+    (ckpt / "9.orbax-checkpoint-tmp").mkdir()
+    (ckpt / "9.orbax-checkpoint-tmp" / "garbage").write_bytes(b"\x00" * 10)
+    store = CheckpointStore(ckpt)
+    assert store.all_steps() == [3]
+    store.close()
+    res = fit(_model(), REG, splits, config, out_dir=run, resume=True, verbose=False)
+    assert _leaves_equal(res.final_params, ref.final_params)
+    assert res.history == ref.history
+
+
+def test_resume_guards(splits, tmp_path):
+    config = TrainConfig(epochs=1, batch_size=12, progress=False)
+    fit(_model(), REG, splits, config, out_dir=tmp_path, verbose=False)
+    with pytest.raises(FileExistsError, match="out_dir"):
+        fit(_model(), REG, splits, config, out_dir=tmp_path, verbose=False)
+    with pytest.raises(ValueError, match="learning_rate"):
+        fit(
+            _model(),
+            REG,
+            splits,
+            TrainConfig(epochs=1, batch_size=12, learning_rate=0.5),
+            out_dir=tmp_path,
+            resume=True,
+            verbose=False,
+        )
+    with pytest.raises(ValueError, match="resume"):
+        fit(_model(), REG, splits, config, resume=True, verbose=False)
+    # More epochs may be added when resuming.
+    res = fit(
+        _model(),
+        REG,
+        splits,
+        TrainConfig(epochs=2, batch_size=12, progress=False),
+        out_dir=tmp_path,
+        resume=True,
+        verbose=False,
+    )
+    assert len(res.history) == 2
+
+
+def test_export_round_trip_identical_outputs(splits, tmp_path):
+    model = _model()
+    params = model.init(jax.random.key(1))
+    path = export_model(model, params, tmp_path / "export")
+    loaded = load_exported(path)
+    for b, t in [(3, 8), (5, 13)]:  # symbolic batch and time axes
+        x = jax.random.normal(jax.random.key(b), (b, t, 1))
+        ts = jax.random.uniform(jax.random.key(t), (b, t), minval=0.05, maxval=0.4)
+        want = jax.jit(model.apply)(params, x, timespans=ts)
+        np.testing.assert_array_equal(np.asarray(loaded(x, ts)), np.asarray(want))
+    assert loaded.manifest["input_size"] == 1
+    with pytest.raises(ValueError, match="inputs"):
+        loaded(jnp.ones((2, 3, 4)))
+    with pytest.raises(FileNotFoundError, match="path"):
+        load_exported(tmp_path / "nothing")
+
+
+def test_losses_and_metrics():
+    logits = jnp.array([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    labels = jnp.array([0, 1, 1])
+    full = softmax_cross_entropy(logits, labels)
+    # Padding rows (weight 0) do not change the loss.
+    padded = softmax_cross_entropy(
+        jnp.concatenate([logits, jnp.zeros((2, 2))]),
+        jnp.array([0, 1, 1, 0, 0]),
+        weights=jnp.array([1.0, 1, 1, 0, 0]),
+    )
+    np.testing.assert_allclose(padded, full, rtol=1e-6)
+    ce = -jax.nn.log_softmax(logits)[jnp.arange(3), labels]
+    cw = softmax_cross_entropy(logits, labels, class_weights=jnp.array([2.0, 0.5]))
+    np.testing.assert_allclose(cw, (2 * ce[0] + 0.5 * ce[1] + 0.5 * ce[2]) / 3, rtol=1e-6)
+    # predictions 0, 1, 0 against 0, 1, 1: class 1 has tp 1, fp 0, fn 1 -> F1 2/3
+    np.testing.assert_allclose(f1_score(logits, labels), 2 / 3)
+    # class 0: tp 1, fp 1, fn 0 -> F1 2/3 too
+    np.testing.assert_allclose(f1_score(logits, labels, average="macro"), 2 / 3)
+    y = jnp.ones((2, 3, 1))
+    np.testing.assert_allclose(
+        mean_squared_error(jnp.zeros_like(y), y, weights=jnp.array([[1.0, 1, 0], [0, 0, 0]])),
+        1.0,
+    )
+    with pytest.raises(ValueError, match="labels"):
+        softmax_cross_entropy(logits, labels[:2])
+    with pytest.raises(ValueError, match="class_weights"):
+        softmax_cross_entropy(logits, labels, class_weights=jnp.ones(3))
+
+
+def test_bad_configs():
+    with pytest.raises(ValueError, match="batch_size"):
+        check_batch_divisible(6, types.SimpleNamespace(size=4))
+    check_batch_divisible(8, types.SimpleNamespace(size=4))
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainConfig(batch_size=0)
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer="adagrad-x")
+    with pytest.raises(ValueError, match="schedule"):
+        TrainConfig(schedule="linear-x")
+    with pytest.raises(ValueError, match="monitor"):
+        Task(kind="regression", output_dim=1, monitor="accuracy")
+    with pytest.raises(ValueError, match="class_weights"):
+        Task(kind="classification", output_dim=3, class_weights=(1.0, 2.0))
+    with pytest.raises(ValueError, match="output_dim"):
+        Trainer(_model(), Task(kind="regression", output_dim=2, sequence=True), TrainConfig(), 1)
+    with pytest.raises(ValueError, match="return_sequences"):
+        Trainer(_model(), Task(kind="regression", output_dim=1), TrainConfig(), 1)
+    s = make_synthetic(num_sequences=20, seq_len=4, task="classification", seed=0)
+    with pytest.raises(ValueError, match="input_size"):
+        fit(_model(), REG, s, TrainConfig(epochs=1), verbose=False)

@@ -1,0 +1,82 @@
+"""Data parallelism over 4 CPU host devices equals single-device training.
+
+XLA_FLAGS must be set before JAX initialises, and this pytest process already has JAX
+with one device, so the comparison runs in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent(
+    """
+    import dataclasses, json, os
+    import jax, numpy as np
+    from ltcjax import LTCCell, AutoNCP
+    from ltcjax.data import make_synthetic
+    from ltcjax.train import SequenceModel, Task, TrainConfig, Trainer, fit
+    from ltcjax.train.cli import main as cli_main
+
+    assert len(jax.devices()) == 4, jax.devices()
+    # 30 training sequences: the last batch of each epoch is padded (weight 0 rows).
+    splits = make_synthetic(num_sequences=40, seq_len=6, seed=0)
+    cell = LTCCell(input_size=1, wiring=AutoNCP(6, 2), constraint="clip", ode_unfolds=2)
+    model = SequenceModel(cell=cell, output_dim=1)
+    task = Task(kind="regression", output_dim=1, sequence=True)
+    one = TrainConfig(epochs=2, batch_size=8, learning_rate=0.05, progress=False,
+                      data_parallel=False, grad_clip_norm=1.0)
+    four = dataclasses.replace(one, data_parallel=True)
+    r1 = fit(model, task, splits, one, verbose=False)
+    r4 = fit(model, task, splits, four, verbose=False)
+    diff = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+               for a, b in zip(jax.tree.leaves(r1.final_params), jax.tree.leaves(r4.final_params)))
+    scale = max(float(np.max(np.abs(np.asarray(a)))) for a in jax.tree.leaves(r1.final_params))
+    trainer = Trainer(model, task, four, 4)
+    batch = trainer.place({"x": np.zeros((8, 3), np.float32)})["x"]
+    shard_rows = sorted(s.data.shape[0] for s in batch.addressable_shards)
+    leaf = jax.tree.leaves(r4.final_params)[0]
+    error = ""
+    try:
+        Trainer(model, task, dataclasses.replace(four, batch_size=6), 4)
+    except ValueError as err:
+        error = str(err)
+    rc = cli_main(["--units", "6", "--num-sequences", "24", "--seq-len", "4",
+                   "--batch-size", "6", "--data-parallel", "on", "--out", os.environ["OUT"]])
+    print("RESULT", json.dumps({
+        "diff": diff, "scale": scale, "mesh": trainer.mesh.size, "shard_rows": shard_rows,
+        "replicated": leaf.sharding.is_fully_replicated, "n_devices_leaf": len(leaf.devices()),
+        "error": error, "cli_rc": rc,
+        "loss1": [h["train"]["loss"] for h in r1.history],
+        "loss4": [h["train"]["loss"] for h in r4.history],
+        "test1": r1.test["mse"], "test4": r4.test["mse"],
+    }))
+    """
+)
+
+
+def test_four_device_data_parallel_equals_one_device(tmp_path):
+    env = {
+        **os.environ,
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+        "JAX_PLATFORMS": "cpu",
+        "OUT": str(tmp_path / "cli"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
+    r = json.loads(line[len("RESULT ") :])
+    assert r["mesh"] == 4 and r["shard_rows"] == [2, 2, 2, 2]
+    assert r["replicated"] and r["n_devices_leaf"] == 4
+    # Same training to float32 tolerance (only the order of the batch reductions differs).
+    assert r["diff"] <= 1e-5 * max(1.0, r["scale"]), r
+    assert abs(r["test1"] - r["test4"]) <= 1e-5 * max(1.0, r["test1"])
+    for a, b in zip(r["loss1"], r["loss4"], strict=True):
+        assert abs(a - b) <= 1e-5 * max(1.0, a)
+    assert "batch_size: 6 is not divisible by the number of devices (4)" in r["error"]
+    assert r["cli_rc"] == 2 and "batch_size" in proc.stderr
