@@ -102,7 +102,8 @@ class CfCCell(RecurrentCell):
     Args:
         input_size: number of input features.
         units: number of hidden units; or give ``wiring`` instead (wired CfC).
-        wiring: a :mod:`ltcjax.wirings` wiring; one CfC layer per wiring layer, no backbone.
+        wiring: a :mod:`ltcjax.wirings` wiring; one CfC layer per wiring layer, no backbone
+            (the ``backbone_*`` fields are then ignored and set to 0, as ncps has none).
         mode: "default" (gated interpolation), "no_gate" or "pure" (the direct solution).
         backbone_units: width of each backbone layer (ncps default 128).
         backbone_layers: number of backbone layers (0: the heads read ``[x; h]`` directly).
