@@ -174,7 +174,8 @@ def from_ncps_cfc(
 
     Args:
         state_dict: names to numpy arrays, from ``ncps.torch.CfC(...).state_dict()`` (keys
-            ``rnn_cell.*``, ``lstm.*`` with mixed memory, ``fc.*`` with ``proj_size``).
+            ``rnn_cell.*``, ``lstm.*`` with mixed memory, ``fc.*`` with ``proj_size``) or
+            from a bare ``CfCCell`` / ``WiredCfCCell``.
         wiring: the ltcjax wiring of a wired CfC (required when the state dict has
             ``rnn_cell.layer_*`` entries); its masks are checked against the state dict's.
         mode: "default", "no_gate" or "pure", as passed to ncps (pure is checked against the
@@ -202,6 +203,8 @@ def from_ncps_cfc(
     """
     check_choice("mode", mode, MODES)
     sd = _strip_prefix(state_dict, "rnn_cell.")
+    if not sd:  # a bare ncps CfCCell / WiredCfCCell state dict
+        sd = {k: np.asarray(v) for k, v in state_dict.items()}
     if "ff1.weight" not in sd and not any(k.startswith("layer_") for k in sd):
         raise ValueError(
             f"state_dict: no CfC entries (rnn_cell.ff1.*); got keys {sorted(state_dict)}"

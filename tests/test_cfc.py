@@ -217,6 +217,19 @@ def test_validation_names_the_argument(kwargs, arg):
         CfCCell(input_size=2, **kwargs)
 
 
+@pytest.mark.parametrize("name", ["no_gate_silu_2layers", "wired_ncp_default"])
+def test_converter_takes_a_bare_cell_state_dict(name):
+    sd, kwargs = _config(name)
+    bare = {k[len("rnn_cell.") :]: v for k, v in sd.items() if k.startswith("rnn_cell.")}
+    wiring = WIRINGS[name]() if name in WIRINGS else None
+    opts = dict(mode=kwargs["mode"], backbone_activation=kwargs.get("activation", "lecun_tanh"))
+    cell, params = from_ncps_cfc(bare, wiring=wiring, **opts)
+    ref_cell, ref_params = from_ncps_cfc(sd, wiring=wiring, **opts)
+    assert cell == ref_cell
+    xs = DATA[f"{name}/inputs"][:1, :3]
+    np.testing.assert_array_equal(cell.apply(params, xs)[0], ref_cell.apply(ref_params, xs)[0])
+
+
 def test_converter_rejects_mismatches():
     sd, _ = _config("pure")
     with pytest.raises(ValueError, match="^mode:"):
