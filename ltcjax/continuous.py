@@ -21,6 +21,7 @@ over the observations) and :func:`vector_field` (``f(t, y, args)`` for ``diffrax
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Literal, NamedTuple
 
 import diffrax as dfx
@@ -424,12 +425,12 @@ def odeint_sequence(
             want = (batch, cell.state_size) if batched else (cell.state_size,)
             raise ValueError(f"initial_state: expected shape {want}, got {tuple(y0.shape)}")
 
-    solve = jax.vmap(
-        lambda x, t, m, s, y, q: _solve_one(cell, params, config, interpolation, throw, x, t, m,
-                                            s, y, q),
-        in_axes=(0, 0, 0, 0 if t0_arr is not None else None, 0, 0 if q_arr is not None else None),
-    )
-    out = solve(
+    out = _solve_batch(
+        cell,
+        config,
+        interpolation,
+        throw,
+        params,
         inputs,
         times_arr.astype(dtype),
         valid,
@@ -440,6 +441,17 @@ def odeint_sequence(
     if not batched:
         out = jax.tree.map(lambda a: a[0], out)
     return out
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _solve_batch(cell, config, interpolation, throw, params, xs, ts, valid, t0, y0, qs):
+    """All sequences, vmapped; jitted (and cached) per cell, solver configuration and shape."""
+
+    def one(x, t, m, s, y, q):
+        return _solve_one(cell, params, config, interpolation, throw, x, t, m, s, y, q)
+
+    axes = (0, 0, 0, None if t0 is None else 0, 0, None if qs is None else 0)
+    return jax.vmap(one, in_axes=axes)(xs, ts, valid, t0, y0, qs)
 
 
 def _solve_one(cell, params, config, interpolation, throw, xs, ts, valid, t0, y0, qs):

@@ -85,10 +85,13 @@ class DiffraxSolver:
             (``diffrax.BacksolveAdjoint``: solves the adjoint ODE backwards in time; O(1)
             memory but *approximate*: its gradient differs from the true gradient of the
             discrete solve by the solver error), or any ``diffrax.AbstractAdjoint``.
-        dt0: the first step (None: Diffrax picks it automatically). Solvers without an error
-            estimate (e.g. ``diffrax.Euler()``) ignore it and take ``unfolds`` equal steps.
+        dt0: the first step (None: Diffrax picks it automatically). Fixed-step solves (a
+            solver without an error estimate such as ``diffrax.Euler()``, or
+            ``controller=diffrax.ConstantStepSize()``) ignore it inside a cell's step and
+            take the cell's ``ode_unfolds`` equal steps per interval.
         controller: a ``diffrax`` step-size controller that replaces the default
-            ``PIDController(rtol=rtol, atol=atol)``.
+            ``PIDController(rtol=rtol, atol=atol)``; ``diffrax.ConstantStepSize()`` turns any
+            solver into a fixed-step one (e.g. ``Heun()`` with fixed steps, order 2).
         throw: when a solve fails (e.g. ``max_steps`` exhausted), raise an error (True) or
             return NaN states (False).
 
@@ -155,8 +158,12 @@ class DiffraxSolver:
 
     @property
     def is_adaptive(self) -> bool:
-        """Whether the solver has an error estimate (so a PID controller can drive it)."""
-        return isinstance(self.solver, _import_diffrax().AbstractAdaptiveSolver)
+        """Whether steps are chosen adaptively: the solver has an error estimate (so a PID
+        controller can drive it) and ``controller`` is not ``diffrax.ConstantStepSize``."""
+        dfx = _import_diffrax()
+        if isinstance(self.controller, dfx.ConstantStepSize):
+            return False
+        return isinstance(self.solver, dfx.AbstractAdaptiveSolver)
 
     def diffrax_adjoint(self) -> Any:
         """The ``diffrax.AbstractAdjoint`` instance for :attr:`adjoint`."""
@@ -290,7 +297,7 @@ def diffrax_integrate(
     a traced value, zero (the identity: padding stays exact), or an array broadcasting
     to ``y``'s shape (several intervals solved together, e.g. ``(B, 1)`` against ``(B, N)``). Adaptive solvers are controlled by
     ``config``'s PID controller; solvers without an error estimate take ``unfolds`` equal
-    steps. Closed-over arrays in ``f`` are hoisted into the solve's ``args``, so
+    steps (also with ``controller=diffrax.ConstantStepSize()``). Closed-over arrays in ``f`` are hoisted into the solve's ``args``, so
     ``adjoint="backsolve"`` differentiates with respect to them too.
 
     On failure (``max_steps`` exhausted, a non-finite state) this raises if

@@ -1,0 +1,205 @@
+"""Diffrax solvers inside a cell's step (ltcjax.solvers), against independent references:
+scipy solve_ivp (DOP853, rtol 1e-10, float64) and finite differences."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from ltcjax import LTCCell
+from ltcjax.solvers import DiffraxSolver, as_diffrax_solver, integrate, validate_solver
+
+
+def _ltc_rhs_numpy(cell, params, x):
+    """The LTC vector field written out in float64 numpy (independent of ltcjax's code)."""
+    p = jax.tree.map(lambda a: np.asarray(a, np.float64), cell.effective_params(params))
+    mask, smask = cell.sparsity_masks(np.float64)
+    u = np.asarray(x, np.float64) * p.input_w + p.input_b
+    sens = p.sensory_w * smask / (1 + np.exp(-p.sensory_sigma * (u[:, None] - p.sensory_mu)))
+
+    def f(_, v):
+        rec = p.w * mask / (1 + np.exp(-p.sigma * (v[:, None] - p.mu)))
+        current = (rec * (p.erev - v[None, :])).sum(0) + (sens * (p.sensory_erev - v)).sum(0)
+        return (p.gleak * (p.vleak - v) + current) / p.cm
+
+    return f
+
+
+def _reference(cell, params, v0, x, t_end):
+    f = _ltc_rhs_numpy(cell, params, x)
+    sol = solve_ivp(f, (0.0, t_end), np.asarray(v0, np.float64), "DOP853", rtol=1e-10, atol=1e-12)
+    return sol.y[:, -1]
+
+
+@pytest.fixture
+def problem(x64):
+    cell = LTCCell(input_size=2, units=4)
+    params = cell.init(jax.random.key(3), dtype=jnp.float64)
+    v0 = jnp.asarray(np.random.default_rng(0).uniform(-0.5, 0.5, 4))
+    x = jnp.array([0.3, -0.8])
+    t_end = 1.5
+    return cell, params, v0, x, t_end, _reference(cell, params, v0, x, t_end)
+
+
+def test_validate_solver_accepts_names_and_diffrax_solvers():
+    assert validate_solver("euler", ("euler", "rk4")) == "euler"
+    wrapped = validate_solver(diffrax.Kvaerno5(), ("euler",))
+    assert isinstance(wrapped, DiffraxSolver) and wrapped.name == "Kvaerno5"
+    assert validate_solver("dopri8", ("euler",)).name == "Dopri8"
+    cfg = DiffraxSolver(solver=diffrax.Tsit5(), rtol=1e-5)
+    assert validate_solver(cfg, ("euler",)) is cfg
+    with pytest.raises(ValueError, match="solver: expected one of"):
+        validate_solver("rk45", ("euler", "rk4"))
+    with pytest.raises(ValueError, match="solver"):
+        LTCCell(input_size=1, units=2, solver=object())
+    assert as_diffrax_solver("fused") is None
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(rtol=0.0), "rtol"),
+        (dict(atol=-1.0), "atol"),
+        (dict(max_steps=0), "max_steps"),
+        (dict(adjoint="direct"), "adjoint"),
+        (dict(dt0=-0.1), "dt0"),
+        (dict(controller="pid"), "controller"),
+    ],
+)
+def test_diffrax_solver_rejects_bad_configuration(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        DiffraxSolver(solver=diffrax.Tsit5(), **kwargs)
+    with pytest.raises(ValueError, match="solver"):
+        DiffraxSolver(solver="tsit5")
+
+
+def test_cells_with_diffrax_solvers_stay_hashable():
+    a = LTCCell(input_size=2, units=3, solver=diffrax.Tsit5())
+    b = LTCCell(input_size=2, units=3, solver=DiffraxSolver(solver=diffrax.Tsit5()))
+    assert a == b and hash(a) == hash(b)
+    c = LTCCell(input_size=2, units=3, solver=DiffraxSolver(solver=diffrax.Tsit5(), rtol=1e-6))
+    assert a != c
+    # BacksolveAdjoint itself is unhashable (it holds a dict); the config still hashes
+    back = DiffraxSolver(solver=diffrax.Dopri5(), adjoint=diffrax.BacksolveAdjoint())
+    hash(LTCCell(input_size=2, units=3, solver=back))
+    # a cell is usable as a static jit argument
+    f = jax.jit(lambda cell, p: cell.apply(p, jnp.ones((4, 2)))[1], static_argnums=0)
+    f(a, a.init(jax.random.key(0)))
+
+
+@pytest.mark.parametrize("solver", [diffrax.Tsit5(), diffrax.Dopri8(), diffrax.Kvaerno5()])
+def test_adaptive_solvers_match_scipy_within_tolerance(problem, solver):
+    cell, params, v0, x, t_end, ref = problem
+    errors = []
+    for tol in (1e-4, 1e-8):
+        c = dataclasses.replace(
+            cell, solver=DiffraxSolver(solver=solver, rtol=tol, atol=tol * 1e-2)
+        )
+        v = c.solve(params, v0, x, jnp.asarray(t_end))
+        errors.append(float(np.max(np.abs(np.asarray(v) - ref))))
+    # the global error is of the order of the local tolerance (a small multiple at most)
+    assert errors[0] < 50 * 1e-4, errors
+    assert errors[1] < 50 * 1e-8, errors
+    assert errors[1] < errors[0], errors
+
+
+@pytest.mark.parametrize(
+    "solver,order",
+    [(diffrax.Euler(), 1), (diffrax.Heun(), 2)],
+)
+def test_fixed_step_diffrax_solvers_converge_at_their_order(problem, solver, order):
+    cell, params, v0, x, t_end, ref = problem
+    config = DiffraxSolver(solver=solver, controller=diffrax.ConstantStepSize())
+    errors = []
+    unfolds = [4, 8, 16]
+    for n in unfolds:
+        c = dataclasses.replace(cell, solver=config, ode_unfolds=n)
+        v = c.solve(params, v0, x, jnp.asarray(t_end))
+        errors.append(float(np.max(np.abs(np.asarray(v) - ref))))
+    rates = [math.log2(a / b) for a, b in zip(errors, errors[1:])]
+    assert all(abs(r - order) < 0.4 for r in rates), (errors, rates)
+
+
+def test_dt_zero_is_identity_with_a_diffrax_solver():
+    cell = LTCCell(input_size=3, units=5, solver="tsit5")
+    p = cell.init(jax.random.key(0))
+    v = jax.random.normal(jax.random.key(1), (5,))
+    new_v, _ = cell.step(p, v, jnp.ones(3), jnp.asarray(0.0))
+    np.testing.assert_array_equal(new_v, v)
+
+
+def test_unroll_with_per_sequence_dt_matches_scipy(x64):
+    cfg = DiffraxSolver(solver=diffrax.Tsit5(), rtol=1e-9, atol=1e-11)
+    cell = LTCCell(input_size=2, units=3, solver=cfg)
+    p = cell.init(jax.random.key(5), dtype=jnp.float64)
+    xs = jax.random.normal(jax.random.key(6), (2, 3, 2), jnp.float64)
+    ts = jnp.array([[0.2, 1.0, 0.0], [0.7, 0.1, 2.0]])
+    _, final = cell.apply(p, xs, timespans=ts)
+    for b in range(2):
+        v = np.zeros(3)
+        for k in range(3):
+            if ts[b, k] > 0:
+                v = _reference(cell, p, v, xs[b, k], float(ts[b, k]))
+        np.testing.assert_allclose(final[b], v, atol=1e-7)
+
+
+def _loss(cell, params, v0, x, t_end):
+    v = cell.solve(params, v0, x, jnp.asarray(t_end))
+    return jnp.sum(v**2 * jnp.arange(1, v.shape[0] + 1))
+
+
+@pytest.mark.parametrize("adjoint,tol", [("recursive", 1e-6), ("backsolve", 1e-4)])
+def test_gradients_through_adaptive_solve_match_finite_differences(problem, adjoint, tol):
+    cell, params, v0, x, t_end, _ = problem
+    cfg = DiffraxSolver(solver=diffrax.Dopri5(), rtol=1e-10, atol=1e-12, adjoint=adjoint)
+    c = dataclasses.replace(cell, solver=cfg)
+    loss = jax.jit(lambda p, v: _loss(c, p, v, x, t_end))
+    grads = jax.jit(jax.grad(loss, argnums=(0, 1)))(params, v0)
+    direction = jax.tree.map(
+        lambda a: jax.random.normal(jax.random.key(a.size), a.shape, a.dtype), params
+    )
+    eps = 1e-5
+    plus = jax.tree.map(lambda a, d: a + eps * d, params, direction)
+    minus = jax.tree.map(lambda a, d: a - eps * d, params, direction)
+    fd = (loss(plus, v0) - loss(minus, v0)) / (2 * eps)
+    analytic = sum(
+        jnp.vdot(g, d)
+        for g, d in zip(jax.tree.leaves(grads[0]), jax.tree.leaves(direction), strict=True)
+    )
+    np.testing.assert_allclose(analytic, fd, rtol=tol)
+    e = jnp.zeros_like(v0).at[1].set(1.0)
+    fd_v0 = (loss(params, v0 + eps * e) - loss(params, v0 - eps * e)) / (2 * eps)
+    np.testing.assert_allclose(grads[1][1], fd_v0, rtol=tol)
+
+
+def test_failed_interval_raises_or_returns_nan():
+    stiff = DiffraxSolver(solver=diffrax.Tsit5(), rtol=1e-9, atol=1e-9, max_steps=3)
+    cell = LTCCell(input_size=1, units=3, solver=stiff)
+    p = cell.init(jax.random.key(0))
+    with pytest.raises(Exception, match="max_steps"):
+        cell.apply(p, jnp.ones((4, 1)), timespans=5.0)
+    quiet = dataclasses.replace(cell, solver=dataclasses.replace(stiff, throw=False))
+    ys, _ = quiet.apply(p, jnp.ones((4, 1)), timespans=5.0)
+    assert bool(jnp.all(jnp.isnan(ys)))
+
+
+def test_integrate_rejects_unknown_methods():
+    with pytest.raises(ValueError, match="method"):
+        integrate(lambda y: -y, jnp.ones(1), jnp.asarray(1.0), "rk45", 1)
+
+
+def test_other_continuous_time_cells_get_diffrax_solvers():
+    ctrnn = pytest.importorskip("ltcjax.ctrnn")
+    cell = ctrnn.CTRNNCell(input_size=2, units=3, solver=diffrax.Tsit5())
+    p = cell.init(jax.random.key(0))
+    ys, _ = cell.apply(p, jnp.ones((2, 5, 2)), timespans=0.5)
+    fixed = dataclasses.replace(cell, solver="rk4", ode_unfolds=50)
+    ys_ref, _ = fixed.apply(p, jnp.ones((2, 5, 2)), timespans=0.5)
+    np.testing.assert_allclose(ys, ys_ref, atol=1e-4)
