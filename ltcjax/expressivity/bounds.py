@@ -312,6 +312,10 @@ class BoundCheck(NamedTuple):
     Attributes:
         ok: whether every value lies in ``[lower - slack, upper + slack]``.
         max_violation: largest amount by which a value leaves ``[lower, upper]`` (<= 0 if none).
+
+    Example:
+        >>> float(check_within(jnp.array([1.5]), 0.0, 1.0).max_violation)
+        0.5
     """
 
     ok: Array

@@ -139,6 +139,14 @@ class NetworkSolution(NamedTuple):
         computational_depth: accepted steps per input interval.
         success: whether Diffrax reported success (``False`` e.g. when ``max_steps`` ran out;
             the states are then not meaningful).
+
+    Example:
+        >>> import jax
+        >>> from ltcjax.expressivity import NetworkSpec, init_random_network
+        >>> spec = NetworkSpec("node", width=3)
+        >>> sol = solve_network(spec, init_random_network(jax.random.PRNGKey(0), spec))
+        >>> bool(sol.success), sol.states.shape
+        (True, (100, 1, 3))
     """
 
     ts: Float[Array, " T"]
@@ -291,8 +299,11 @@ def solve_network(
         raise ValueError(f"euler_substeps: must be > 0, got {euler_substeps!r}")
     if norm not in _NORMS:
         raise ValueError(f"norm: unknown norm {norm!r}; expected one of {sorted(_NORMS)}")
-    if dtmax is not None and not float(dtmax) > 0:
-        raise ValueError(f"dtmax: must be > 0 or None, got {dtmax!r}")
+    for name, value in (("rtol", rtol), ("atol", atol), ("dtmax", dtmax)):
+        if value is None or isinstance(value, jax.core.Tracer):
+            continue  # traced values (inside jit / vmap) cannot be checked
+        if not float(value) > 0:
+            raise ValueError(f"{name}: must be > 0, got {value!r}")
     if (ts is None) != (inputs is None):
         raise ValueError("ts/inputs: give both or neither")
     dtype = params[0].w_in.dtype

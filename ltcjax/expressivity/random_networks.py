@@ -191,12 +191,22 @@ class NetworkSpec:
 
     @property
     def state_size(self) -> int:
-        """Total ODE dimension ``depth * width``."""
+        """Total ODE dimension ``depth * width``.
+
+        Example:
+            >>> NetworkSpec("node", width=4, depth=3).state_size
+            12
+        """
         return self.depth * self.width
 
     @property
     def uses_rec(self) -> bool:
-        """Whether the model has a recurrent weight matrix."""
+        """Whether the model has a recurrent weight matrix.
+
+        Example:
+            >>> NetworkSpec("ctrnn").uses_rec, NetworkSpec("ltc").uses_rec
+            (False, True)
+        """
         return self.model == "ltc" or self.recurrent
 
     def replace(self, **changes) -> NetworkSpec:
@@ -215,6 +225,11 @@ class LayerParams(NamedTuple):
     Shapes (``m`` = layer input size, ``k`` = width): ``w_in (m, k)``, ``b_in (k,)``,
     ``w_rec (k, k)``, ``b_rec (k,)`` (LTC only), ``e_in (m, k)``, ``e_rec (k, k)`` (LTC only),
     ``tau (k,)`` (LTC and CT-RNN).
+
+    Example:
+        >>> p = init_random_network(jax.random.PRNGKey(0), NetworkSpec("node", width=3))[0]
+        >>> p.w_in.shape, p.tau is None
+        ((2, 3), True)
     """
 
     w_in: Float[Array, "m k"]

@@ -74,6 +74,8 @@ class SweepConfig:
         max_steps: Diffrax ``max_steps`` (draws exceeding it are counted as failures).
         euler_substeps: fixed Euler steps per input interval.
         norm: adaptive error norm, ``"rms"`` or ``"max"``.
+        dtmax: maximum adaptive step (``None`` = unbounded; MATLAB's ode45 uses
+            ``0.1 * (t1 - t0)``).
         seed: base PRNG seed.
         dtype: ``"float32"`` or ``"float64"`` (the latter needs ``jax_enable_x64``).
 
@@ -90,6 +92,7 @@ class SweepConfig:
     max_steps: int = 100_000
     euler_substeps: int = 10
     norm: str = "rms"
+    dtmax: float | None = None
     seed: int = 0
     dtype: str = "float32"
 
@@ -195,6 +198,7 @@ def simulate_draws(
     activation_index,
     rtol,
     atol,
+    dtmax=None,
     *,
     solver: str = "rk45",
     num_samples: int = 100,
@@ -232,6 +236,7 @@ def simulate_draws(
             max_steps=max_steps,
             euler_substeps=euler_substeps,
             norm=norm,
+            dtmax=dtmax,
             activation_index=activation_index,
         )
         layers = jnp.swapaxes(sol.states, 0, 1)  # (depth, T, k)
@@ -316,6 +321,7 @@ def _rows_for(
         cd = _stats(depth_ok)
         row["computational_depth_mean"] = cd["mean"]
         row["computational_depth_std"] = cd["std"]
+        row["computational_depth_median"] = cd["median"]
         row["rejected_steps_mean"] = _stats(
             (out["num_steps"] - out["num_accepted_steps"])[ok].astype(float)
         )["mean"]
@@ -331,7 +337,7 @@ def _rows_for(
                     **dataclasses.asdict(setting),
                     "layer": layer + 1,
                     "pca_length": float(out["pca_length"][first_ok, layer]),
-                    "projection": np.round(proj, 5).tolist(),
+                    "projection": [[float(f"{v:.4g}") for v in pt] for pt in proj],
                 }
             )
     return rows, examples
@@ -393,6 +399,7 @@ def run_settings(
             jnp.asarray(ACTIVATIONS.index(s.activation), jnp.int32),
             jnp.asarray(config.rtol, dtype),
             jnp.asarray(config.atol, dtype),
+            None if config.dtmax is None else jnp.asarray(config.dtmax, dtype),
             solver=s.solver,
             num_samples=config.num_samples,
             max_steps=config.max_steps,

@@ -26,6 +26,10 @@ class PCAResult(NamedTuple):
         explained_variance_ratio: ``(..., n)`` fraction of the total variance per component
             (0 where the trajectory has zero variance).
         mean: ``(..., k)`` the subtracted mean.
+
+    Example:
+        >>> pca(jnp.eye(3)).components.shape
+        (2, 3)
     """
 
     projection: Float[Array, "*batch T n"]
@@ -43,6 +47,10 @@ class TrajectoryLength(NamedTuple):
         full_length: ``(...)`` arc length of the full ``k``-dimensional trajectory.
         explained_variance_ratio: ``(..., n_components)`` variance fraction of each kept PC.
         projection: ``(..., T, n_components)`` the projected trajectory (for plotting).
+
+    Example:
+        >>> trajectory_length(jnp.eye(3)).projection.shape
+        (3, 2)
     """
 
     pca_length: Float[Array, "*batch"]

@@ -1,0 +1,472 @@
+"""Reproduce the paper's trajectory-length analysis (section 4, Figure 2, Table 2).
+
+Runs the width / sigma_w^2 / depth / solver sweeps for LTC, CT-RNN and Neural ODE random
+networks with four activations (tqdm progress bar), under both weight conventions, plus a
+Table 2 run with a MATLAB-ode45-like step controller and a Theorem 1/2 check on random LTCs,
+then writes JSON/CSV results, figures and REPORT.md to experiments/results/expressivity/.
+
+Usage (about 10 minutes on 2 CPU cores):
+
+    nice python experiments/expressivity/run_expressivity.py
+    nice python experiments/expressivity/run_expressivity.py --quick   # smoke test, ~1 min
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ltcjax.expressivity import (  # noqa: E402
+    ACTIVATIONS,
+    NetworkSpec,
+    SweepConfig,
+    SweepSetting,
+    check_within,
+    default_settings,
+    init_random_network,
+    random_ltc_tau_sys_trace,
+    run_settings,
+    write_results,
+)
+from ltcjax.expressivity.plots import (  # noqa: E402
+    plot_all,
+    plot_computational_depth,
+    plot_tau_sys_trace,
+)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_OUT = os.path.join(ROOT, "experiments", "results", "expressivity")
+
+MODEL_NAMES = {"node": "N-ODE", "ctrnn": "CT-RNN", "ltc": "LTC"}
+ACT_NAMES = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "ReLU", "hardtanh": "hard-tanh"}
+
+# REFERENCE.md section 6 (paper, RK45, hard-tanh).
+PAPER_FIG2_WIDTH = {  # width -> model -> length
+    100: {"node": 104.6, "ctrnn": 87.9, "ltc": 18339.9},
+    200: {"node": 138.4, "ctrnn": 120.6, "ltc": 53858.6},
+}
+PAPER_FIG2_SIGMA = {
+    1.0: {"node": 76.9, "ctrnn": 28.8, "ltc": 3052.0},
+    2.0: {"node": 105.4, "ctrnn": 84.4, "ltc": 16889.2},
+    4.0: {"node": 227.3, "ctrnn": 208.1, "ltc": 276980.5},
+}
+PAPER_TABLE2 = {  # activation -> (N-ODE, CT-RNN, LTC)
+    "tanh": (0.56, 4.13, 9.19),
+    "sigmoid": (0.56, 5.33, 7.00),
+    "relu": (1.29, 4.31, 56.9),
+    "hardtanh": (0.61, 4.05, 81.01),
+}
+
+
+def build_settings(quick: bool) -> list[SweepSetting]:
+    grids = None
+    if quick:
+        grids = {"width": (10, 50), "sigma_w2": (1.0, 4.0), "depth": (1, 3), "solver": ("rk45",)}
+    settings = default_settings(weight_convention="code", grids=grids)
+    settings += default_settings(["width", "sigma_w2"], weight_convention="paper", grids=grids)
+    if quick:
+        settings = [s.__class__(**{**s.__dict__, "width": min(s.width, 50)}) for s in settings]
+    return settings
+
+
+def theorem_checks(num_nets: int, width: int) -> dict:
+    """Theorems 1 and 2 along trajectories of random paper-form LTCs (tight tolerances)."""
+    out = {}
+    for act in ACTIVATIONS:
+        for conv in ("code", "paper"):
+            spec = NetworkSpec(
+                "ltc", width=width, depth=2, activation="tanh", weight_convention=conv
+            )
+            idx = ACTIVATIONS.index(act)
+            worst_state, worst_tau, ok = -math.inf, -math.inf, 0
+            for seed in range(num_nets):
+                params = init_random_network(jax.random.PRNGKey(1000 + seed), spec, 2.0, 1.0)
+                tr = random_ltc_tau_sys_trace(
+                    spec, params, activation_index=idx, rtol=1e-7, atol=1e-9
+                )
+                scale = 1.0 + float(jnp.max(jnp.abs(jnp.stack([tr.state_lower, tr.state_upper]))))
+                s = check_within(tr.states, tr.state_lower, tr.state_upper, 1e-6 * scale)
+                t = check_within(tr.tau_sys / tr.tau_upper, tr.tau_lower / tr.tau_upper, 1.0, 1e-9)
+                worst_state = max(worst_state, float(s.max_violation) / scale)
+                worst_tau = max(worst_tau, float(t.max_violation))
+                ok += int(bool(s.ok) and bool(t.ok))
+            out[f"{act}/{conv}"] = {
+                "networks": num_nets,
+                "both_hold": ok,
+                "max_state_violation_rel": worst_state,
+                "max_tau_violation_rel": worst_tau,
+            }
+    return out
+
+
+# ----------------------------------------------------------------------------------- report
+
+
+def _get(rows, **conds):
+    m = [r for r in rows if all(r.get(k) == v for k, v in conds.items())]
+    return m[0] if m else None
+
+
+def _fmt(x, digits=3):
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    if abs(x) >= 1e4:
+        return f"{x:.3g}"
+    return f"{x:.{digits}g}" if abs(x) < 100 else f"{x:.1f}"
+
+
+def _slope(xs, ys):
+    xs, ys = np.log(np.asarray(xs, float)), np.log(np.asarray(ys, float))
+    ok = np.isfinite(ys)
+    if ok.sum() < 2:
+        return math.nan
+    return float(np.polyfit(xs[ok], ys[ok], 1)[0])
+
+
+def _series(rows, sweep, model, act, conv, key="pca_length_mean"):
+    rs = [
+        r
+        for r in rows
+        if r["sweep"] == sweep
+        and r["model"] == model
+        and r["activation"] == act
+        and r["weight_convention"] == conv
+        and r["layer"] == r["depth"]
+    ]
+    return [r[sweep] for r in rs], [r[key] for r in rs]
+
+
+def make_report(rows, t2_rows, checks, meta, out_dir) -> str:
+    L = []
+    add = L.append
+    convs = sorted({r["weight_convention"] for r in rows}, key=lambda c: c != "code")
+    acts = list(ACTIVATIONS)
+    models = ["node", "ctrnn", "ltc"]
+    add("# Trajectory-length expressivity: reproduction of the paper's section 4\n")
+    add(
+        "Generated by `experiments/expressivity/run_expressivity.py` "
+        f"({meta['runtime_min']:.1f} min on {meta['machine']}; {meta['num_settings']} settings, "
+        f"{meta['num_draws']} random networks per setting (the paper used 100), float64). "
+        "Library: `ltcjax.expressivity` (user guide: [docs/expressivity.md]"
+        "(../../../docs/expressivity.md)). Raw numbers: `sweep.csv` / `sweep.json` (one row per "
+        "setting and layer), `table2.csv`, `theorem_checks.json`.\n"
+    )
+    add("## Setup\n")
+    add(
+        "- Input: the circle `I(t) = (sin t, cos t)`, 100 samples on [0, 2 pi], linearly "
+        "interpolated; states saved at the samples; initial state 0.\n"
+        "- Models (one layer: `f_in = act(W_in u + b_in)`, `f_rec = act(W_rec y + b_rec)`, "
+        "`A = sum_j E_j`): LTC `dy/dt = -y (1/tau + |f_in| + |f_rec|) + f_in A_in + f_rec "
+        "A_rec`; CT-RNN `dy/dt = -y/tau + f_in`; Neural ODE `dy/dt = f_in`. Deeper layers take "
+        "the previous layer's state as `u`; the stack is integrated as one ODE.\n"
+        "- Draws: weights and reversal potentials `E` from N(0, s^2) with **code** convention "
+        "`s = sigma_w` (the paper's MATLAB code, used for all sweeps) or **paper** convention "
+        "`s^2 = sigma_w^2 / k` (the paper's text; width and sigma_w^2 sweeps), biases "
+        "N(0, sigma_b^2 = 1), `tau = |N(0, 1)|`.\n"
+        "- Solver: Diffrax Dopri5 (RK45) with a PID controller, rtol 1e-2, atol 1e-4, RMS error "
+        "norm, no maximum step (solver sweep: Bosh3 = RK23, Tsit5, Kvaerno3 = L-stable ESDIRK "
+        "standing in for TR-BDF2, fixed-step Euler with 10 steps per input interval; ABM is "
+        "not available in Diffrax and is omitted).\n"
+        "- Measure: per layer, arc length of the projection of the 100 x k state trajectory on "
+        "its first two principal components; mean over draws whose solve succeeded (a draw "
+        "fails if it needs more than "
+        f"{meta['max_steps']} steps). Computational depth = accepted steps / 99 intervals.\n"
+        "- Base setting: width 100, sigma_w^2 = 2, depth 1, RK45; the depth sweep uses width 25 "
+        "(the paper's default k). Each sweep varies one factor.\n"
+    )
+    add("## Figures\n")
+    for f in meta["figures"]:
+        add(f"![{f}]({f})\n")
+
+    # ------------------------------------------------------------------ Figure 2 values
+    add("## Figure 2 values (hard-tanh, RK45, mean 2-PC trajectory length)\n")
+    add("| setting | model | paper | ours, code convention | ours, paper convention |")
+    add("|---|---|---|---|---|")
+    for w, vals in PAPER_FIG2_WIDTH.items():
+        for m in models:
+            cells = []
+            for conv in ("code", "paper"):
+                r = _get(rows, sweep="width", width=w, model=m, activation="hardtanh",
+                         weight_convention=conv, layer=1)  # fmt: skip
+                cells.append(_fmt(r["pca_length_mean"]) if r else "n/a")
+            add(f"| width {w} | {MODEL_NAMES[m]} | {vals[m]} | {cells[0]} | {cells[1]} |")
+    for sw2, vals in PAPER_FIG2_SIGMA.items():
+        for m in models:
+            cells = []
+            for conv in ("code", "paper"):
+                r = _get(rows, sweep="sigma_w2", sigma_w2=sw2, model=m, activation="hardtanh",
+                         weight_convention=conv, layer=1)  # fmt: skip
+                cells.append(_fmt(r["pca_length_mean"]) if r else "n/a")
+            add(f"| sigma_w^2 = {sw2:g} | {MODEL_NAMES[m]} | {vals[m]} | {cells[0]} | {cells[1]} |")
+    add("")
+
+    # ------------------------------------------------------------------ Table 2
+    add("## Table 2: computational depth (width 100, sigma_w^2 = 2, 1 layer)\n")
+    add(
+        "Mean (median) accepted steps per input interval over the draws. 'RMS' = the sweep's "
+        "Diffrax controller; 'max-norm' = max error norm and maximum step 0.1 (t1 - t0), as "
+        "MATLAB's ode45 does.\n"
+    )
+    add("| activation | model | paper | ours, code conv., RMS | ours, code conv., max-norm "
+        "| ours, paper conv., RMS |")  # fmt: skip
+    add("|---|---|---|---|---|---|")
+    for a in acts:
+        for i, m in enumerate(models):
+            cells = []
+            for src, conv in ((rows, "code"), (t2_rows, "code"), (rows, "paper")):
+                r = _get(src, width=100, sigma_w2=2.0, depth=1, solver="rk45", model=m,
+                         activation=a, weight_convention=conv, layer=1)  # fmt: skip
+                cells.append(
+                    f"{_fmt(r['computational_depth_mean'])} "
+                    f"({_fmt(r['computational_depth_median'])})"
+                    if r
+                    else "n/a"
+                )
+            add(f"| {ACT_NAMES[a]} | {MODEL_NAMES[m]} | {PAPER_TABLE2[a][i]} | "
+                + " | ".join(cells) + " |")  # fmt: skip
+    add("")
+
+    # ------------------------------------------------------------------ findings
+    add("## The paper's qualitative findings, checked\n")
+    for conv in convs:
+        add(f"### {conv} weight convention\n")
+        same = {}
+        for r in rows:
+            if r["weight_convention"] != conv or r["layer"] != r["depth"]:
+                continue
+            key = (r["sweep"], r["activation"], r["width"], r["depth"], r["sigma_w2"], r["solver"])
+            same.setdefault(key, {})[r["model"]] = r["pca_length_mean"]
+        full = [v for v in same.values() if len(v) == 3]
+        wins = sum(v["ltc"] > max(v["node"], v["ctrnn"]) for v in full)
+        ratios = [v["ltc"] / max(v["node"], v["ctrnn"]) for v in full]
+        add(
+            f"1. **LTC trajectories longer than CT-RNN and N-ODE**: in {wins} of {len(full)} "
+            f"settings; LTC / max(other) median ratio {_fmt(float(np.median(ratios)))} "
+            f"(range {_fmt(min(ratios))} - {_fmt(max(ratios))}). Paper: 10^2 - 10^3 x at "
+            "width 100-200 with hard-tanh."
+        )
+        if any(r["sweep"] == "depth" and r["weight_convention"] == conv for r in rows):
+            lines = []
+            for a in acts:
+                parts = []
+                for m in models:
+                    xs, ys = _series(rows, "depth", m, a, conv)
+                    if len(ys) >= 2 and ys[0] > 0:
+                        g = (ys[-1] / ys[0]) ** (1 / max(xs[-1] - xs[0], 1))
+                        parts.append(f"{MODEL_NAMES[m]} x{_fmt(g)}")
+                lines.append(f"{ACT_NAMES[a]}: " + ", ".join(parts))
+            add(
+                "2. **Depth** (geometric growth factor per added layer of the last layer's "
+                "length, depth 1 -> 5, width 25): " + "; ".join(lines) + ". Paper: exponential "
+                "growth for N-ODE / CT-RNN with hard-tanh and ReLU, none with tanh / sigmoid."
+            )
+        slopes_w = []
+        for m in models:
+            s = [_slope(*_series(rows, "width", m, a, conv)) for a in acts]
+            slopes_w.append(f"{MODEL_NAMES[m]} " + "/".join(_fmt(x, 2) for x in s))
+        add(
+            "3. **Width** (log-log slope of length vs width, tanh/sigmoid/ReLU/hard-tanh): "
+            + "; ".join(slopes_w)
+            + ". Paper: about linear growth (slope ~1) — its Figure 2 values give slopes "
+            f"{_fmt(math.log(138.4 / 104.6) / math.log(2), 2)} (N-ODE), "
+            f"{_fmt(math.log(120.6 / 87.9) / math.log(2), 2)} (CT-RNN), "
+            f"{_fmt(math.log(53858.6 / 18339.9) / math.log(2), 2)} (LTC) between 100 and 200."
+        )
+        slopes_s = []
+        for m in models:
+            s = [_slope(*_series(rows, "sigma_w2", m, a, conv)) for a in acts]
+            slopes_s.append(f"{MODEL_NAMES[m]} " + "/".join(_fmt(x, 2) for x in s))
+        add(
+            "4. **sigma_w^2** (log-log slope of length vs sigma_w^2 over 1..32): "
+            + "; ".join(slopes_s)
+            + ". Paper (sigma_w^2 1 -> 4, hard-tanh): "
+            f"{_fmt(math.log(227.3 / 76.9) / math.log(4), 2)} (N-ODE), "
+            f"{_fmt(math.log(208.1 / 28.8) / math.log(4), 2)} (CT-RNN), "
+            f"{_fmt(math.log(276980.5 / 3052.0) / math.log(4), 2)} (LTC)."
+        )
+        if any(r["sweep"] == "solver" and r["weight_convention"] == conv for r in rows):
+            parts = []
+            for m in models:
+                spread = []
+                for a in acts:
+                    _, ys = _series(rows, "solver", m, a, conv)
+                    if ys:
+                        spread.append(max(ys) / min(ys))
+                parts.append(f"{MODEL_NAMES[m]} {_fmt(max(spread))}")
+            ad = []
+            for a in acts:
+                _, ys = _series(rows, "solver", "ltc", a, conv)
+                xs, _ = _series(rows, "solver", "ltc", a, conv)
+                adapt = [y for x, y in zip(xs, ys, strict=True) if x != "euler"]
+                if adapt:
+                    ad.append(max(adapt) / min(adapt))
+            add(
+                "5. **Solver** (largest max/min ratio of the mean length across RK45, RK23, "
+                "Tsit5, Kvaerno3, Euler over activations): "
+                + ", ".join(parts)
+                + f"; adaptive solvers only, LTC: {_fmt(max(ad)) if ad else 'n/a'}. "
+                "Paper: the solver matters little."
+            )
+        base = [r for r in rows if r["weight_convention"] == conv and r["width"] == 100
+                and r["sigma_w2"] == 2.0 and r["depth"] == 1 and r["solver"] == "rk45"]  # fmt: skip
+        order_ok, avail = 0, 0
+        for a in acts:
+            d = {m: _get(base, model=m, activation=a) for m in models}
+            if all(d.values()):
+                avail += 1
+                dd = [d[m]["computational_depth_median"] for m in models]
+                order_ok += dd[0] < dd[1] <= dd[2]
+        if avail:
+            add(
+                f"6. **Computational depth N-ODE < CT-RNN <= LTC** (medians, base setting): "
+                f"holds for {order_ok} of {avail} activations (table above)."
+            )
+        b = [r for r in rows if r["weight_convention"] == conv and r["activation"] == "hardtanh"
+             and math.isfinite(r["lower_bound"])]  # fmt: skip
+        above = sum(r["pca_length_mean"] >= r["lower_bound"] for r in b)
+        above_eq = sum(r["pca_length_mean"] >= r["lower_bound_equiv"] for r in b)
+        by_model = []
+        for m in models:
+            bm = [r for r in b if r["model"] == m]
+            by_model.append(
+                f"{MODEL_NAMES[m]} {sum(r['pca_length_mean'] >= r['lower_bound'] for r in bm)}"
+                f"/{len(bm)}"
+            )
+        add(
+            f"7. **Theorem 4/5 lower bounds** (hard-tanh rows, constant 1 in the O(.)): measured "
+            f">= bound in {above} of {len(b)} rows with the nominal sigma_w^2 ("
+            + ", ".join(by_model)
+            + f"), and in {above_eq} of {len(b)} with the sigma_w^2 of the equivalent "
+            "N(0, sigma_w^2/k) draw."
+        )
+        nb = [r for r in rows if r["weight_convention"] == conv and r["model"] == "node"
+              and r["activation"] == "hardtanh" and r["depth"] == 1]  # fmt: skip
+        viol = [r for r in nb if r["pca_length_max"] > 2 * math.pi * math.sqrt(r["width"]) + 1e-6]
+        add(
+            f"8. **Sanity bound**: a one-layer hard-tanh N-ODE has speed |dy/dt| <= sqrt(k), "
+            f"so its length is at most 2 pi sqrt(k) (62.8 at k = 100); violated by "
+            f"{len(viol)} of {len(nb)} rows (max over draws).\n"
+        )
+
+    # ------------------------------------------------------------------ Theorems 1 and 2
+    add("## Theorems 1 and 2 along random LTC trajectories\n")
+    add(
+        "Two-layer paper-form LTCs (width "
+        f"{meta['theorem_width']}, sigma_w^2 = 2), circle input, Dopri5 with rtol 1e-7: "
+        "fraction of networks on which every saved state lies in the Theorem 2 box and every "
+        "`tau_sys` in the Theorem 1 interval (the lower bound uses `W` from interval "
+        "arithmetic; see `ltcjax.expressivity.bounds`).\n"
+    )
+    add("| activation / convention | networks | both hold | worst state excess (rel.) "
+        "| worst tau excess (rel.) |")  # fmt: skip
+    add("|---|---|---|---|---|")
+    for k, v in checks.items():
+        add(f"| {k} | {v['networks']} | {v['both_hold']} | {v['max_state_violation_rel']:.2e} "
+            f"| {v['max_tau_violation_rel']:.2e} |")  # fmt: skip
+    add("\n(Negative excess = the bound is never reached; it is the margin.)\n")
+    return "\n".join(L)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--draws", type=int, default=16)
+    ap.add_argument("--quick", action="store_true", help="tiny grids, for a smoke test")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rebuild REPORT.md from the results already in --out (no simulation)",
+    )
+    args = ap.parse_args(argv)
+    if args.report_only:
+        return write_report(args.out, quick=False)
+    t_start = time.perf_counter()
+    draws = 3 if args.quick else args.draws
+    cfg = SweepConfig(num_draws=draws, seed=args.seed, dtype="float64")
+    settings = build_settings(args.quick)
+    print(f"{len(settings)} settings x {draws} draws", flush=True)
+    rows, examples = run_settings(settings, cfg, progress=True)
+    paths = write_results(rows, args.out, examples, cfg)
+
+    # Table 2 with MATLAB-ode45-like step control (max norm, dtmax = 0.1 (t1 - t0)).
+    t2_cfg = SweepConfig(num_draws=draws, seed=args.seed, dtype="float64", norm="max",
+                         dtmax=0.2 * math.pi)  # fmt: skip
+    t2_settings = [
+        SweepSetting("table2", m, a, width=50 if args.quick else 100)
+        for m in ("node", "ctrnn", "ltc")
+        for a in ACTIVATIONS
+    ]
+    t2_rows, _ = run_settings(t2_settings, t2_cfg, progress=True)
+    write_results(t2_rows, args.out, None, t2_cfg, prefix="table2")
+
+    figures = plot_all(rows, examples, args.out)
+    base_t2 = [r for r in t2_rows]
+    p = os.path.join(args.out, "computational_depth_maxnorm.png")
+    plot_computational_depth(base_t2, p, title="Computational depth, max-norm controller "
+                             "(width 100, $\\sigma_w^2$=2, code convention)")  # fmt: skip
+    figures.append(p)
+
+    print("Theorem 1/2 checks ...", flush=True)
+    th_width = 8 if args.quick else 32
+    checks = theorem_checks(2 if args.quick else 8, th_width)
+    with open(os.path.join(args.out, "theorem_checks.json"), "w") as f:
+        json.dump(checks, f, indent=1)
+    spec = NetworkSpec("ltc", width=th_width, activation="hardtanh")
+    params = init_random_network(jax.random.PRNGKey(0), spec, 2.0, 1.0)
+    tr = random_ltc_tau_sys_trace(spec, params, rtol=1e-7, atol=1e-9)
+    p = os.path.join(args.out, "tau_sys_trace.png")
+    plot_tau_sys_trace(tr, p, title=r"$\tau_{sys}$ of a random hard-tanh LTC on the circle input")
+    figures.append(p)
+
+    meta = {
+        "runtime_min": (time.perf_counter() - t_start) / 60,
+        "machine": f"{os.cpu_count()} CPU cores ({platform.machine()}), JAX {jax.__version__}",
+        "num_settings": len(settings) + len(t2_settings),
+        "num_draws": draws,
+        "max_steps": cfg.max_steps,
+        "theorem_width": th_width,
+        "figures": [os.path.basename(f) for f in figures],
+    }
+    with open(os.path.join(args.out, "run_meta.json"), "w") as f:
+        json.dump({**meta, "argv": sys.argv[1:]}, f, indent=1)
+    write_report(args.out, quick=args.quick)
+    print(f"done in {meta['runtime_min']:.1f} min: {paths['csv']}, REPORT.md", flush=True)
+    return 0
+
+
+def write_report(out_dir: str, quick: bool) -> int:
+    """Build REPORT.md from the result files in ``out_dir`` (plus discussion.md)."""
+    with open(os.path.join(out_dir, "sweep.json")) as f:
+        rows = json.load(f)["rows"]
+    with open(os.path.join(out_dir, "table2.json")) as f:
+        t2_rows = json.load(f)["rows"]
+    with open(os.path.join(out_dir, "theorem_checks.json")) as f:
+        checks = json.load(f)
+    with open(os.path.join(out_dir, "run_meta.json")) as f:
+        meta = json.load(f)
+    report = make_report(rows, t2_rows, checks, meta, out_dir)
+    discussion = os.path.join(HERE, "discussion.md")
+    if os.path.exists(discussion) and not quick:
+        with open(discussion) as f:
+            report += "\n" + f.read()
+    with open(os.path.join(out_dir, "REPORT.md"), "w") as f:
+        f.write(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
