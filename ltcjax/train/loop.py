@@ -367,9 +367,14 @@ def _write_jsonl(path: Path, history: list[dict[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
+def _fmt(metrics: dict[str, float]) -> str:
+    """``loss=... accuracy=...``, leaving out metrics equal to the loss (regression's mse)."""
+    items = [(k, v) for k, v in metrics.items() if k == "loss" or v != metrics["loss"]]
+    return " ".join(f"{k}={v:.4f}" for k, v in items)
+
+
 def _format_epoch(record: dict[str, Any], epochs: int) -> str:
-    def fmt(metrics: dict[str, float]) -> str:
-        return " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
+    fmt = _fmt
 
     star = " *" if record["best_epoch"] == record["epoch"] else ""
     return (
@@ -549,8 +554,7 @@ def fit(
     best = state["best_params"]
     test_metrics = trainer.evaluate(best, splits.test)
     if verbose:
-        msg = " ".join(f"{k}={v:.4f}" for k, v in test_metrics.items())
-        print(f"test (best validation epoch {best_epoch}): {msg}")
+        print(f"test (best validation epoch {best_epoch}): {_fmt(test_metrics)}")
     result = FitResult(
         params=best,
         final_params=state["params"],

@@ -38,6 +38,13 @@ def plot_learning_curves(
     path.parent.mkdir(parents=True, exist_ok=True)
     names = list(history[0]["train"]) if history else ["loss"]
     names = [n for n in names if n == "loss"] + [n for n in names if n != "loss"]
+    # Regression's mse equals its loss: one panel is enough.
+    names = [
+        n
+        for n in names
+        if n == "loss"
+        or any(r[s].get(n) != r[s].get("loss") for r in history for s in ("train", "valid"))
+    ]
     fig = _figure(figsize=(4.0 * len(names), 3.2), layout="constrained")
     axes = fig.subplots(1, len(names), squeeze=False)[0]
     epochs = [r["epoch"] for r in history]
