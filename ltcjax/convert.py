@@ -68,6 +68,8 @@ def from_ncps_ltc(
         >>> cell = LTCCell(input_size=2, units=3)
         >>> p = cell.init(jax.random.key(0))
         >>> sd = {f"rnn_cell.{k}": np.asarray(v) for k, v in p._asdict().items() if v is not None}
+        >>> mask, sensory_mask = cell.sparsity_masks()
+        >>> sd["rnn_cell.sparsity_mask"], sd["rnn_cell.sensory_sparsity_mask"] = mask, sensory_mask
         >>> cell2, p2 = from_ncps_ltc(sd, wiring=FullyConnected(3))
         >>> cell2.units, p2.w.shape
         (3, (3, 3))
