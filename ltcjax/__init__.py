@@ -14,7 +14,10 @@ Example:
 """
 
 from ltcjax.cell import RecurrentCell
-from ltcjax.convert import from_ncps_ltc
+from ltcjax.cfc import CfCCell, CfCParams, lecun_tanh
+from ltcjax.convert import from_ncps_cfc, from_ncps_ltc
+from ltcjax.ctgru import CTGRUCell, CTGRUParams
+from ltcjax.ctrnn import CTRNNCell, CTRNNParams
 from ltcjax.lstm import LSTMCell, LSTMParams
 from ltcjax.ltc import (
     LTCCell,
@@ -24,28 +27,43 @@ from ltcjax.ltc import (
     tau_sys,
     tau_sys_bounds,
 )
+from ltcjax.node import ODERNNCell, ODERNNParams
+from ltcjax.registry import available_models, make_cell, register
 from ltcjax.sequence import unroll, validate_timespans
 from ltcjax.wirings import NCP, AutoNCP, FullyConnected, Random, Wiring
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "NCP",
     "AutoNCP",
+    "available_models",
+    "CfCCell",
+    "CfCParams",
+    "CTGRUCell",
+    "CTGRUParams",
+    "CTRNNCell",
+    "CTRNNParams",
+    "from_ncps_cfc",
+    "from_ncps_ltc",
     "FullyConnected",
+    "lecun_tanh",
     "LSTMCell",
     "LSTMParams",
     "LTCCell",
     "LTCParams",
+    "make_cell",
+    "NCP",
+    "ODERNNCell",
+    "ODERNNParams",
+    "project_params",
     "Random",
     "RecurrentCell",
-    "Wiring",
-    "__version__",
-    "from_ncps_ltc",
-    "project_params",
+    "register",
     "state_bounds",
     "tau_sys",
     "tau_sys_bounds",
     "unroll",
     "validate_timespans",
+    "Wiring",
+    "__version__",
 ]
