@@ -310,3 +310,45 @@ def test_bad_configs():
     s = make_synthetic(num_sequences=20, seq_len=4, task="classification", seed=0)
     with pytest.raises(ValueError, match="input_size"):
         fit(_model(), REG, s, TrainConfig(epochs=1), verbose=False)
+
+
+HARD_KILL = """
+import os, sys
+from ltcjax import LTCCell
+from ltcjax.data import make_synthetic
+from ltcjax.train import SequenceModel, Task, TrainConfig, fit
+
+def die(event):
+    if event["event"] == "step" and event["step"] == 7:
+        os._exit(9)  # no cleanup, like SIGKILL
+
+splits = make_synthetic(num_sequences=48, seq_len=8, seed=0)
+cell = LTCCell(input_size=1, units=4, constraint="clip", ode_unfolds=2)
+model = SequenceModel(cell=cell, output_dim=1)
+task = Task(kind="regression", output_dim=1, sequence=True)
+config = TrainConfig(epochs=3, batch_size=8, learning_rate=0.05, progress=False,
+                     checkpoint_every_steps=2, seed=3)
+fit(model, task, splits, config, out_dir=sys.argv[1], callbacks=[die], verbose=False)
+"""
+
+
+def test_hard_killed_process_resumes_to_the_uninterrupted_result(splits, tmp_path):
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-c", HARD_KILL, str(run)], capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 9, proc.stderr[-2000:]
+    store = CheckpointStore(run / "checkpoints")
+    assert store.latest_step() == 6  # mid-epoch 2 (5 steps per epoch)
+    store.close()
+    config = TrainConfig(
+        epochs=3, batch_size=8, learning_rate=0.05, progress=False, checkpoint_every_steps=2, seed=3
+    )
+    res = fit(_model("clip"), REG, splits, config, out_dir=run, resume=True, verbose=False)
+    ref = fit(_model("clip"), REG, splits, config, verbose=False)
+    assert res.history[0]["step"] == 5 and len(res.history) == 3
+    assert _leaves_equal(res.final_params, ref.final_params)
+    assert res.history == ref.history and res.test == ref.test
