@@ -267,7 +267,7 @@ def validate_times(
         if not np.all(np.isfinite(qs)):
             raise ValueError("query_times: expected finite times, got NaN or inf")
         if starts is None:
-            starts = np.array([r[o][0] if o.any() else np.inf for r, o in zip(ts, ok)])
+            starts = np.array([r[o][0] if o.any() else np.inf for r, o in zip(ts, ok, strict=True)])
         qs = np.broadcast_to(np.atleast_2d(qs), (ts.shape[0], qs.shape[-1]))
         for b in range(ts.shape[0]):
             if qs.shape[1] and np.isfinite(starts[b]) and qs[b].min() < starts[b]:

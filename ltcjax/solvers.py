@@ -294,10 +294,11 @@ def diffrax_integrate(
     """Advance ``y`` by ``dt`` under ``dy/dt = f(y)`` with one ``diffrax.diffeqsolve``.
 
     Time is rescaled to ``s = t / dt`` in [0, 1] (``dy/ds = dt * f(y)``), so ``dt`` may be
-    a traced value, zero (the identity: padding stays exact), or an array broadcasting
-    to ``y``'s shape (several intervals solved together, e.g. ``(B, 1)`` against ``(B, N)``). Adaptive solvers are controlled by
-    ``config``'s PID controller; solvers without an error estimate take ``unfolds`` equal
-    steps (also with ``controller=diffrax.ConstantStepSize()``). Closed-over arrays in ``f`` are hoisted into the solve's ``args``, so
+    a traced value, zero (the identity: padding stays exact), or an array broadcasting to
+    ``y``'s shape (several intervals solved together, e.g. ``(B, 1)`` against ``(B, N)``).
+    Adaptive solvers are controlled by ``config``'s PID controller; solvers without an
+    error estimate (or with ``controller=diffrax.ConstantStepSize()``) take ``unfolds``
+    equal steps. Closed-over arrays in ``f`` are hoisted into the solve's ``args``, so
     ``adjoint="backsolve"`` differentiates with respect to them too.
 
     On failure (``max_steps`` exhausted, a non-finite state) this raises if
