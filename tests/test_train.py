@@ -352,3 +352,25 @@ def test_hard_killed_process_resumes_to_the_uninterrupted_result(splits, tmp_pat
     assert res.history[0]["step"] == 5 and len(res.history) == 3
     assert _leaves_equal(res.final_params, ref.final_params)
     assert res.history == ref.history and res.test == ref.test
+
+
+@pytest.mark.parametrize("kind", ["classification", "regression"])
+def test_epoch_statistics_agree_with_the_loss(kind):
+    """Summed statistics give the batch loss, with per-step masks and padding rows."""
+    k = jax.random.split(jax.random.key(0), 3)
+    outputs = jax.random.normal(k[0], (6, 5, 3))
+    weight = jnp.array([1.0, 1, 1, 1, 0, 0])
+    mask = jax.random.bernoulli(k[2], 0.8, (6, 5))
+    if kind == "classification":
+        task = Task(kind=kind, output_dim=3, sequence=True, class_weights=(1.0, 2.0, 0.5))
+        targets = jax.random.randint(k[1], (6, 5), 0, 3)
+    else:
+        task = Task(kind=kind, output_dim=3, sequence=True)
+        targets = jax.random.normal(k[1], (6, 5, 3))
+    stats = task.statistics(outputs, targets, weight, mask)
+    np.testing.assert_allclose(
+        stats["loss_sum"] / stats["count"], task.loss(outputs, targets, weight, mask), rtol=1e-6
+    )
+    assert float(stats["count"]) == float(jnp.sum(mask[:4]))
+    if kind == "regression":
+        assert task.metrics(stats)["mse"] == task.metrics(stats)["loss"]

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import jax.numpy as jnp
 import numpy as np
+import optax
 from jaxtyping import Array, Float
 
 from ltcjax.train.losses import mean_squared_error, softmax_cross_entropy
@@ -121,13 +122,17 @@ class Task:
         w = self._weights(weight, mask)
         lead = outputs.shape[:-1]
         wfull = jnp.broadcast_to(w.reshape(w.shape + (1,) * (len(lead) - w.ndim)), lead)
-        count = jnp.sum(wfull)
-        stats = {"loss_sum": self.loss(outputs, targets, weight, mask) * count, "count": count}
+        stats = {"count": jnp.sum(wfull)}
         if self.kind == "classification":
+            ce = optax.softmax_cross_entropy_with_integer_labels(outputs, targets)
+            scaled = wfull
+            if self.class_weights is not None:
+                scaled = wfull * jnp.asarray(self.class_weights, ce.dtype)[targets]
+            stats["loss_sum"] = jnp.sum(scaled * ce)
             stats["confusion"] = confusion_matrix(outputs, targets, weights=wfull)
         else:
             se = jnp.mean(jnp.square(outputs - targets.astype(outputs.dtype)), axis=-1)
-            stats["se_sum"] = jnp.sum(wfull * se)
+            stats["se_sum"] = stats["loss_sum"] = jnp.sum(wfull * se)
         return stats
 
     def metrics(self, stats: dict[str, Any]) -> dict[str, float]:
