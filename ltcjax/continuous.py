@@ -11,8 +11,9 @@ Conventions (the same as :func:`ltcjax.sequence.unroll` with
 ``timespans = diff(times, prepend=t0)``): the input ``x_k`` observed at ``times[k]`` drives
 the state over the interval ``(times[k-1], times[k]]`` (and ``(t0, times[0]]`` for the first
 one), and ``outputs[k]`` is read at ``times[k]``. After the last observation the last input
-is held. With ``interpolation="linear"`` the input is interpolated linearly between
-consecutive observations (held constant before the first and after the last).
+is held. With ``interpolation="previous"`` the input is a causal zero-order hold (``x_k`` from
+``times[k]`` on), with ``"linear"`` it is interpolated linearly between consecutive
+observations (held constant before the first and after the last).
 
 The building blocks are public too: :class:`ObservationPath` (a ``diffrax.AbstractPath``
 over the observations) and :func:`vector_field` (``f(t, y, args)`` for ``diffrax.ODETerm``).
@@ -34,7 +35,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 from ltcjax.cell import PyTree, RecurrentCell, _float_dtype
 from ltcjax.solvers import DiffraxSolver, as_diffrax_solver
 
-INTERPOLATIONS = ("constant", "linear")
+INTERPOLATIONS = ("constant", "previous", "linear")
 
 #: Status code of a sequence whose observation times were invalid (NaN, inf, decreasing,
 #: or before ``t0``) and could only be checked inside ``jit``. Other codes are Diffrax's
@@ -46,8 +47,10 @@ class ObservationPath(dfx.AbstractPath):
     """The input signal between observations, as a ``diffrax.AbstractPath``.
 
     ``evaluate(t)`` returns ``values[k]`` for ``t`` in ``(times[k-1], times[k]]``
-    (``interpolation="constant"``; the convention of the discrete unroll), or the linear
-    interpolation between ``values[k-1]`` and ``values[k]`` (``"linear"``). Before
+    (``interpolation="constant"``; the convention of the discrete unroll), ``values[k]`` for
+    ``t`` in ``[times[k], times[k+1])`` (``"previous"``: a causal zero-order hold, the last
+    observation so far), or the linear interpolation between ``values[k-1]`` and
+    ``values[k]`` (``"linear"``). Before
     ``times[0]`` the first value and after ``times[-1]`` the last value is held. ``times``
     must be non-decreasing (repeated times are allowed: the later value then acts for zero
     time).
@@ -60,6 +63,9 @@ class ObservationPath(dfx.AbstractPath):
         >>> lin = ObservationPath(jnp.array([1.0, 2.0]), jnp.array([[10.0], [20.0]]), "linear")
         >>> float(lin.evaluate(1.25)[0])
         12.5
+        >>> prev = ObservationPath(jnp.array([1.0, 2.0]), jnp.array([[10.0], [20.0]]), "previous")
+        >>> [float(prev.evaluate(t)[0]) for t in (1.5, 2.0)]
+        [10.0, 20.0]
     """
 
     times: Float[Array, " time"]
@@ -83,6 +89,8 @@ class ObservationPath(dfx.AbstractPath):
     def _at(self, t):
         ts, xs = self.times, self.values
         n = ts.shape[0]
+        if self.interpolation == "previous":  # causal zero-order hold
+            return xs[jnp.clip(jnp.searchsorted(ts, t, side="right") - 1, 0, n - 1)]
         k = jnp.clip(jnp.searchsorted(ts, t, side="left"), 0, n - 1)
         if self.interpolation == "constant":
             return xs[k]
@@ -290,7 +298,7 @@ def odeint_sequence(
     max_steps: int | None = None,
     adjoint: Any = None,
     dt0: float | None = None,
-    interpolation: Literal["constant", "linear"] = "constant",
+    interpolation: Literal["constant", "previous", "linear"] = "constant",
     mask: Bool[ArrayLike, "*batch time"] | None = None,
     lengths: Int[ArrayLike, "*batch"] | None = None,
     initial_state: Float[ArrayLike, "*batch units"] | None = None,
@@ -326,7 +334,9 @@ def odeint_sequence(
             the steps of each whole sequence. ``adjoint="backsolve"`` is approximate and
             leaves ``steps_per_interval`` at -1.
         interpolation: the input between observations: "constant" (``x_k`` over
-            ``(times[k-1], times[k]]``) or "linear".
+            ``(times[k-1], times[k]]``, as the discrete unroll), "previous" (causal hold:
+            ``x_k`` over ``[times[k], times[k+1])``, so the state between observations
+            depends only on past observations) or "linear".
         mask: (B, T) booleans, False at padded / missing observations (they are ignored:
             no input, no interval; their state and output repeat the previous valid ones).
         lengths: (B,) number of valid observations; exclusive with ``mask``.
