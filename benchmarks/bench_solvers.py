@@ -85,7 +85,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
     parser.add_argument("--units", type=int, default=32)
+    parser.add_argument(
+        "--markdown-only", action="store_true", help="rewrite the .md table from the .json"
+    )
     args = parser.parse_args()
+    if args.markdown_only:
+        suffix = "_quick" if args.quick else ""
+        data = json.loads((RESULTS / f"solvers_cpu{suffix}.json").read_text())
+        (RESULTS / f"solvers_cpu{suffix}.md").write_text(to_markdown(data["meta"], data["rows"]))
+        return
     batch, steps, features, units = (4, 8, 3, 8) if args.quick else (16, 32, 4, args.units)
     repeats = 2 if args.quick else 5
 
@@ -194,20 +202,21 @@ def to_markdown(meta, rows):
     lines = [
         f"Workload: {meta['workload']}. Error: max over all states and observations against "
         "scipy DOP853 (rtol 1e-10), float64. Times: float32, jitted, median, "
-        f"{meta['machine']}, {meta['devices']}, jax {meta['jax']}, diffrax {meta['diffrax']}.",
+        f"{meta['machine']}, {meta['devices']}, jax {meta['jax']}, diffrax {meta['diffrax']}."
+        + (f" Note: {meta['note']}." if meta.get("note") else ""),
         "",
         "| solver | setting | max error | steps / interval | f evals / interval | "
         "forward (ms) | fwd + bwd (ms) |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        evals = (
-            "n/a (implicit)"
-            if r["evals_per_interval"] is None
-            else f"{r['evals_per_interval']:.1f}"
-        )
+        evals = r["evals_per_interval"]
+        evals = "n/a (implicit)" if evals is None else f"{evals:.1f}"
+        error = f"{r['max_error']:.1e}"
+        if not r["max_error"] < 1e3:  # the state is bounded by O(1) reversal potentials
+            error = f"diverged ({error})"
         lines.append(
-            f"| {r['solver']} | {r['setting']} | {r['max_error']:.1e} | "
+            f"| {r['solver']} | {r['setting']} | {error} | "
             f"{r['steps_per_interval']:.1f} | {evals} | {r['forward_ms']:.1f} | "
             f"{r['forward_backward_ms']:.1f} |"
         )
