@@ -30,6 +30,9 @@ def unroll(
     initial_state: PyTree | None = None,
     return_sequences: bool = True,
     remat: bool = True,
+    solver: Any = None,
+    times: Float[ArrayLike, "*batch time"] | None = None,
+    t0: Float[ArrayLike, "*batch"] | float | None = None,
 ) -> tuple[Float[Array, "*batch time outputs"] | Float[Array, "*batch outputs"], PyTree]:
     """Apply ``cell`` to a sequence and return ``(outputs, final_state)``.
 
@@ -48,6 +51,16 @@ def unroll(
             one (B, O).
         remat: rematerialise each step in the backward pass (keeps training memory
             O(B * N * T)). Leave it on for training.
+        solver: override the cell's ``solver`` for this call: "fused", "euler", "rk4", or a
+            Diffrax solver (instance, name such as "tsit5", or
+            :class:`ltcjax.solvers.DiffraxSolver` with tolerances, ``max_steps``, adjoint).
+            Needs a cell with a ``solver`` field. See docs/solvers.md.
+        times: absolute observation times, (B, T) or (T,), instead of ``timespans``:
+            the elapsed times are ``diff(times, prepend=t0)``. Exclusive with
+            ``timespans``. For whole-sequence adaptive solves with dense output use
+            :func:`ltcjax.continuous.odeint_sequence`.
+        t0: start time(s) for ``times``, scalar or (B,); default the first time (the first
+            step then has elapsed time 0).
 
     Returns:
         ``(outputs, final_state)``.
@@ -64,6 +77,21 @@ def unroll(
         ((4, 10, 6), (4, 6))
     """
     dtype = _float_dtype(params)
+    if solver is not None:
+        if not hasattr(cell, "solver"):
+            raise ValueError(
+                f"solver: {type(cell).__name__} has no solver to choose (not a "
+                "continuous-time cell with a solver field)"
+            )
+        import dataclasses
+
+        cell = dataclasses.replace(cell, solver=solver)
+    if times is not None:
+        if timespans is not None:
+            raise ValueError("times, timespans: pass at most one of them")
+        timespans = _timespans_from_times(times, t0)
+    elif t0 is not None:
+        raise ValueError("t0: only used with times=")
     inputs = jnp.asarray(inputs)
     if inputs.ndim not in (2, 3):
         raise ValueError(
@@ -122,6 +150,21 @@ def unroll(
         outputs = outputs[0]
         final_state = jax.tree.map(lambda s: s[0], final_state)
     return outputs, final_state
+
+
+def _timespans_from_times(times: Any, t0: Any) -> Array:
+    times = jnp.asarray(times)
+    if times.ndim not in (1, 2):
+        raise ValueError(f"times: expected shape (batch, time) or (time,), got {times.shape}")
+    start = times[..., :1] if t0 is None else jnp.asarray(t0, times.dtype)[..., None]
+    if _is_concrete(times) and _is_concrete(start):
+        if not np.all(np.isfinite(np.asarray(times))):
+            raise ValueError("times: expected finite observation times, got NaN or inf")
+        if np.any(np.diff(np.asarray(times), axis=-1) < 0):
+            raise ValueError("times: expected non-decreasing observation times")
+        if np.any(np.asarray(times)[..., :1] < np.asarray(start)):
+            raise ValueError("t0: expected t0 <= the first observation time")
+    return jnp.diff(times, axis=-1, prepend=start)
 
 
 def _is_concrete(x: Any) -> bool:

@@ -204,3 +204,26 @@ def test_other_continuous_time_cells_get_diffrax_solvers():
     fixed = dataclasses.replace(cell, solver="rk4", ode_unfolds=50)
     ys_ref, _ = fixed.apply(p, jnp.ones((2, 5, 2)), timespans=0.5)
     np.testing.assert_allclose(ys, ys_ref, atol=1e-4)
+
+
+def test_unroll_takes_a_solver_and_absolute_times():
+    from ltcjax import unroll
+
+    cell = LTCCell(input_size=2, units=3)
+    p = cell.init(jax.random.key(0))
+    xs = jax.random.normal(jax.random.key(1), (2, 4, 2))
+    times = jnp.array([[0.0, 0.5, 0.7, 2.0], [1.0, 1.1, 3.0, 3.5]])
+    t0 = jnp.array([-0.5, 0.0])
+    gaps = jnp.diff(times, axis=1, prepend=t0[:, None])
+    ys, _ = unroll(cell, p, xs, times=times, t0=t0, solver="tsit5")
+    ref, _ = LTCCell(input_size=2, units=3, solver="tsit5").apply(p, xs, timespans=gaps)
+    np.testing.assert_allclose(ys, ref, rtol=1e-6)
+    ys1, _ = unroll(cell, p, xs, times=times)  # t0 = first time: first step has dt 0
+    ref1, _ = cell.apply(p, xs, timespans=jnp.diff(times, axis=1, prepend=times[:, :1]))
+    np.testing.assert_allclose(ys1, ref1, rtol=1e-6)
+    with pytest.raises(ValueError, match="times: expected non-decreasing"):
+        unroll(cell, p, xs, times=times[:, ::-1])
+    with pytest.raises(ValueError, match="times, timespans"):
+        unroll(cell, p, xs, times=times, timespans=gaps)
+    with pytest.raises(ValueError, match="solver"):
+        unroll(cell, p, xs, solver="rk45")
