@@ -30,6 +30,7 @@ from ltcjax.ltc import (
 from ltcjax.node import ODERNNCell, ODERNNParams
 from ltcjax.registry import available_models, make_cell, register
 from ltcjax.sequence import unroll, validate_timespans
+from ltcjax.solvers import DiffraxSolver
 from ltcjax.wirings import NCP, AutoNCP, FullyConnected, Random, Wiring
 
 __version__ = "0.1.0"
@@ -43,6 +44,7 @@ __all__ = [
     "CTGRUParams",
     "CTRNNCell",
     "CTRNNParams",
+    "DiffraxSolver",
     "from_ncps_cfc",
     "from_ncps_ltc",
     "FullyConnected",
