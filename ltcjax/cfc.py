@@ -33,7 +33,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.cell import PyTree, RecurrentCell, _float_dtype, check_choice, check_positive_int
 from ltcjax.lstm import LSTMParams, init_lstm, lstm_step
-from ltcjax.wirings import Wiring
+from ltcjax.wirings import Wiring, resolve_wiring
 
 MODES = ("default", "no_gate", "pure")
 ACTIVATIONS = ("lecun_tanh", "tanh", "relu", "silu", "gelu")
@@ -166,24 +166,9 @@ class CfCCell(RecurrentCell):
             )
         if self.proj_size is not None:
             check_positive_int("proj_size", self.proj_size)
-        wiring = self.wiring
+        wiring = resolve_wiring(self.wiring, self.units, self.input_size)
         if wiring is None:
-            if self.units is None:
-                raise ValueError("units, wiring: pass the number of units or a wiring")
-            check_positive_int("units", self.units)
             return
-        if not isinstance(wiring, Wiring):
-            raise ValueError(f"wiring: expected an ltcjax.wirings.Wiring, got {type(wiring)}")
-        if self.units is not None and self.units != wiring.units:
-            raise ValueError(
-                f"units: the wiring has {wiring.units} units, but units={self.units} was passed"
-            )
-        if wiring.is_built and wiring.input_dim != self.input_size:
-            raise ValueError(
-                f"input_size: the wiring was built for {wiring.input_dim} input features, "
-                f"but input_size={self.input_size}"
-            )
-        wiring = wiring.build(self.input_size)
         object.__setattr__(self, "wiring", wiring)
         object.__setattr__(self, "units", wiring.units)
         # ncps's wired CfC has no backbone; the backbone fields are ignored.

@@ -33,6 +33,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from ltcjax.cell import PyTree, RecurrentCell, _float_dtype
+from ltcjax.sequence import check_sequence_inputs
 from ltcjax.solvers import DiffraxSolver, as_diffrax_solver
 
 INTERPOLATIONS = ("constant", "previous", "linear")
@@ -370,24 +371,9 @@ def odeint_sequence(
     config = _solver_config(cell, solver, rtol, atol, max_steps, adjoint, dt0)
     dtype = _float_dtype(params)
 
-    inputs = jnp.asarray(inputs)
-    if inputs.ndim not in (2, 3):
-        raise ValueError(
-            "inputs: expected shape (batch, time, features) or (time, features), "
-            f"got {tuple(inputs.shape)}"
-        )
-    if inputs.shape[-1] != cell.input_size:
-        raise ValueError(
-            f"inputs: expected {cell.input_size} features on the last axis (the cell's "
-            f"input_size), got shape {tuple(inputs.shape)}"
-        )
-    batched = inputs.ndim == 3
-    if not batched:
-        inputs = inputs[None]
-    batch, steps = inputs.shape[:2]
-    if steps == 0:
-        raise ValueError("inputs: expected at least one time step, got a time axis of length 0")
+    inputs, batched = check_sequence_inputs(cell, inputs, dtype)
     inputs = inputs.astype(dtype)
+    batch, steps = inputs.shape[:2]
 
     times_arr = jnp.asarray(times)
     if times_arr.shape == (steps,):

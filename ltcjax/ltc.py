@@ -25,7 +25,7 @@ from jaxtyping import Array, ArrayLike, Float
 from ltcjax.cell import RecurrentCell, check_choice, check_positive_int
 from ltcjax.lstm import LSTMParams, init_lstm, lstm_step
 from ltcjax.solvers import DiffraxSolver, integrate, validate_solver
-from ltcjax.wirings import FullyConnected, Wiring
+from ltcjax.wirings import FullyConnected, Wiring, resolve_wiring
 
 MAPPINGS = ("affine", "linear", "none")
 SOLVERS = ("fused", "euler", "rk4")
@@ -138,23 +138,9 @@ class LTCCell(RecurrentCell):
         object.__setattr__(self, "solver", validate_solver(self.solver, SOLVERS))
         check_choice("constraint", self.constraint, CONSTRAINTS)
         check_choice("init_scheme", self.init_scheme, INIT_SCHEMES)
-        wiring = self.wiring
+        wiring = resolve_wiring(self.wiring, self.units, self.input_size)
         if wiring is None:
-            if self.units is None:
-                raise ValueError("units, wiring: pass the number of units or a wiring")
-            wiring = FullyConnected(check_positive_int("units", self.units))
-        elif not isinstance(wiring, Wiring):
-            raise ValueError(f"wiring: expected an ltcjax.wirings.Wiring, got {type(wiring)}")
-        elif self.units is not None and self.units != wiring.units:
-            raise ValueError(
-                f"units: the wiring has {wiring.units} units, but units={self.units} was passed"
-            )
-        if wiring.is_built and wiring.input_dim != self.input_size:
-            raise ValueError(
-                f"input_size: the wiring was built for {wiring.input_dim} input features, "
-                f"but input_size={self.input_size}"
-            )
-        wiring = wiring.build(self.input_size)
+            wiring = FullyConnected(self.units).build(self.input_size)
         object.__setattr__(self, "wiring", wiring)
         object.__setattr__(self, "units", wiring.units)
 

@@ -92,24 +92,8 @@ def unroll(
         timespans = _timespans_from_times(times, t0)
     elif t0 is not None:
         raise ValueError("t0: only used with times=")
-    inputs = jnp.asarray(inputs)
-    if inputs.ndim not in (2, 3):
-        raise ValueError(
-            "inputs: expected shape (batch, time, features) or (time, features), "
-            f"got {tuple(inputs.shape)}"
-        )
-    if inputs.shape[-1] != cell.input_size:
-        raise ValueError(
-            f"inputs: expected {cell.input_size} features on the last axis (the cell's "
-            f"input_size), got shape {tuple(inputs.shape)}"
-        )
-    batched = inputs.ndim == 3
-    if not batched:
-        inputs = inputs[None]
+    inputs, batched = check_sequence_inputs(cell, inputs, dtype)
     batch, steps = inputs.shape[:2]
-    if steps == 0:
-        raise ValueError("inputs: expected at least one time step, got a time axis of length 0")
-    inputs = inputs.astype(dtype) if jnp.issubdtype(inputs.dtype, jnp.floating) else inputs
 
     ts = _broadcast_timespans(timespans, batch, steps, batched, dtype)
     valid = _build_mask(mask, lengths, batch, steps, batched)
@@ -165,6 +149,33 @@ def _timespans_from_times(times: Any, t0: Any) -> Array:
         if np.any(np.asarray(times)[..., :1] < np.asarray(start)):
             raise ValueError("t0: expected t0 <= the first observation time")
     return jnp.diff(times, axis=-1, prepend=start)
+
+
+def check_sequence_inputs(
+    cell: RecurrentCell, inputs: ArrayLike, dtype: Any
+) -> tuple[Float[Array, "batch time features"], bool]:
+    """Validate sequence ``inputs`` for ``cell``; return them as (B, T, F) and whether they
+    were batched. Floating inputs are cast to ``dtype`` (the state's precision).
+    """
+    inputs = jnp.asarray(inputs)
+    if inputs.ndim not in (2, 3):
+        raise ValueError(
+            "inputs: expected shape (batch, time, features) or (time, features), "
+            f"got {tuple(inputs.shape)}"
+        )
+    if inputs.shape[-1] != cell.input_size:
+        raise ValueError(
+            f"inputs: expected {cell.input_size} features on the last axis (the cell's "
+            f"input_size), got shape {tuple(inputs.shape)}"
+        )
+    batched = inputs.ndim == 3
+    if not batched:
+        inputs = inputs[None]
+    if inputs.shape[1] == 0:
+        raise ValueError("inputs: expected at least one time step, got a time axis of length 0")
+    if jnp.issubdtype(inputs.dtype, jnp.floating):
+        inputs = inputs.astype(dtype)
+    return inputs, batched
 
 
 def _is_concrete(x: Any) -> bool:

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from ltcjax.cell import check_positive_int
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -1016,3 +1018,34 @@ class AutoNCP(NCP):
             "sparsity_level": self.sparsity_level,
             "seed": self.seed,
         }
+
+
+def resolve_wiring(wiring: Wiring | None, units: int | None, input_size: int) -> Wiring | None:
+    """The built wiring a cell uses, from its ``units`` / ``wiring`` arguments.
+
+    Returns None when only ``units`` is given (the cell decides what that means: a
+    fully connected LTC, an unwired CfC). Errors name the offending argument.
+
+    Example:
+        >>> resolve_wiring(None, 8, 3) is None
+        True
+        >>> resolve_wiring(AutoNCP(10, 2), None, 3).input_dim
+        3
+    """
+    if wiring is None:
+        if units is None:
+            raise ValueError("units, wiring: pass the number of units or a wiring")
+        check_positive_int("units", units)
+        return None
+    if not isinstance(wiring, Wiring):
+        raise ValueError(f"wiring: expected an ltcjax.wirings.Wiring, got {type(wiring)}")
+    if units is not None and units != wiring.units:
+        raise ValueError(
+            f"units: the wiring has {wiring.units} units, but units={units} was passed"
+        )
+    if wiring.is_built and wiring.input_dim != input_size:
+        raise ValueError(
+            f"input_size: the wiring was built for {wiring.input_dim} input features, "
+            f"but input_size={input_size}"
+        )
+    return wiring.build(input_size)
