@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from ltc_reference import ltc_vector_field_numpy
 from scipy.integrate import solve_ivp
 
 from ltcjax import LSTMCell, LTCCell
@@ -23,24 +24,9 @@ from ltcjax.continuous import (
 from ltcjax.solvers import DiffraxSolver
 
 
-def _rhs_numpy(cell, params):
-    """``g(v, x)``: the LTC vector field in float64 numpy, written out independently."""
-    p = jax.tree.map(lambda a: np.asarray(a, np.float64), cell.effective_params(params))
-    mask, smask = cell.sparsity_masks(np.float64)
-
-    def g(v, x):
-        u = np.asarray(x, np.float64) * p.input_w + p.input_b
-        sens = p.sensory_w * smask / (1 + np.exp(-p.sensory_sigma * (u[:, None] - p.sensory_mu)))
-        rec = p.w * mask / (1 + np.exp(-p.sigma * (v[:, None] - p.mu)))
-        current = (rec * (p.erev - v[None, :])).sum(0) + (sens * (p.sensory_erev - v)).sum(0)
-        return (p.gleak * (p.vleak - v) + current) / p.cm
-
-    return g
-
-
 def _scipy_sequence(cell, params, xs, ts, t0, interpolation, query=()):
     """States at ``ts`` and ``query`` by scipy, integrating between consecutive breakpoints."""
-    g = _rhs_numpy(cell, params)
+    g = ltc_vector_field_numpy(cell, params)
     xs, ts = np.asarray(xs, np.float64), np.asarray(ts, np.float64)
 
     def x_at(t):

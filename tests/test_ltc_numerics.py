@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.integrate import solve_ivp
+from ltc_reference import scipy_ltc_solve
 
 from ltcjax import FullyConnected, LTCCell, state_bounds, tau_sys, tau_sys_bounds
 from ltcjax.ltc import LTCParams
@@ -70,24 +70,6 @@ def test_dt_zero_is_identity():
         np.testing.assert_array_equal(new_v, v)
 
 
-def _scipy_reference(cell, params, v0, x, t_end):
-    """Integrate the same LTC ODE with scipy (DOP853, rtol 1e-12) in float64 numpy."""
-    p = jax.tree.map(lambda a: np.asarray(a, np.float64), cell.effective_params(params))
-    mask, smask = cell.sparsity_masks(np.float64)
-    u = np.asarray(x, np.float64) * p.input_w + p.input_b
-    sens = p.sensory_w * smask / (1 + np.exp(-p.sensory_sigma * (u[:, None] - p.sensory_mu)))
-
-    def f(_, v):
-        rec = p.w * mask / (1 + np.exp(-p.sigma * (v[:, None] - p.mu)))
-        current = (rec * (p.erev - v[None, :])).sum(0) + (sens * (p.sensory_erev - v)).sum(0)
-        return (p.gleak * (p.vleak - v) + current) / p.cm
-
-    sol = solve_ivp(
-        f, (0.0, t_end), np.asarray(v0, np.float64), method="DOP853", rtol=1e-12, atol=1e-13
-    )
-    return sol.y[:, -1]
-
-
 @pytest.mark.parametrize("solver,order", [("euler", 1), ("rk4", 4), ("fused", 1)])
 def test_solvers_converge_to_scipy_at_expected_order(x64, solver, order):
     cell = LTCCell(input_size=2, units=5, solver=solver)
@@ -95,7 +77,7 @@ def test_solvers_converge_to_scipy_at_expected_order(x64, solver, order):
     v0 = jnp.asarray(np.random.default_rng(0).uniform(-0.5, 0.5, 5))
     x = jnp.array([0.3, -0.8])
     t_end = 1.0
-    ref = _scipy_reference(cell, params, v0, x, t_end)
+    ref = scipy_ltc_solve(cell, params, v0, x, t_end, rtol=1e-12, atol=1e-13)
     errors = []
     unfolds = [8, 16, 32, 64]
     for n in unfolds:

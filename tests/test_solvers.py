@@ -11,31 +11,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from scipy.integrate import solve_ivp
+from ltc_reference import scipy_ltc_solve
 
 from ltcjax import LTCCell
 from ltcjax.solvers import DiffraxSolver, as_diffrax_solver, integrate, validate_solver
-
-
-def _ltc_rhs_numpy(cell, params, x):
-    """The LTC vector field written out in float64 numpy (independent of ltcjax's code)."""
-    p = jax.tree.map(lambda a: np.asarray(a, np.float64), cell.effective_params(params))
-    mask, smask = cell.sparsity_masks(np.float64)
-    u = np.asarray(x, np.float64) * p.input_w + p.input_b
-    sens = p.sensory_w * smask / (1 + np.exp(-p.sensory_sigma * (u[:, None] - p.sensory_mu)))
-
-    def f(_, v):
-        rec = p.w * mask / (1 + np.exp(-p.sigma * (v[:, None] - p.mu)))
-        current = (rec * (p.erev - v[None, :])).sum(0) + (sens * (p.sensory_erev - v)).sum(0)
-        return (p.gleak * (p.vleak - v) + current) / p.cm
-
-    return f
-
-
-def _reference(cell, params, v0, x, t_end):
-    f = _ltc_rhs_numpy(cell, params, x)
-    sol = solve_ivp(f, (0.0, t_end), np.asarray(v0, np.float64), "DOP853", rtol=1e-10, atol=1e-12)
-    return sol.y[:, -1]
 
 
 @pytest.fixture
@@ -45,7 +24,7 @@ def problem(x64):
     v0 = jnp.asarray(np.random.default_rng(0).uniform(-0.5, 0.5, 4))
     x = jnp.array([0.3, -0.8])
     t_end = 1.5
-    return cell, params, v0, x, t_end, _reference(cell, params, v0, x, t_end)
+    return cell, params, v0, x, t_end, scipy_ltc_solve(cell, params, v0, x, t_end)
 
 
 def test_validate_solver_accepts_names_and_diffrax_solvers():
@@ -146,7 +125,7 @@ def test_unroll_with_per_sequence_dt_matches_scipy(x64):
         v = np.zeros(3)
         for k in range(3):
             if ts[b, k] > 0:
-                v = _reference(cell, p, v, xs[b, k], float(ts[b, k]))
+                v = scipy_ltc_solve(cell, p, v, xs[b, k], float(ts[b, k]))
         np.testing.assert_allclose(final[b], v, atol=1e-7)
 
 
