@@ -8,8 +8,11 @@ baselines measured there. Usage::
     python benchmarks/bench_ltc.py                 # W1 on this machine
     python benchmarks/bench_ltc.py --workload W2   # batch 1024, 256 steps (GPU-sized)
     python benchmarks/bench_ltc.py --skip-ncps     # without torch/ncps installed
+    python benchmarks/bench_ltc.py --host-devices 2  # CPU: batch split over 2 host devices
 
-Writes benchmarks/results/ltc_<workload>_<platform>.json and .md.
+XLA runs each fused CPU kernel on one thread; ``--host-devices N`` makes N host devices and
+shards the batch over them (data parallel, as ``ltcjax.train`` does), so that N cores work.
+Writes benchmarks/results/ltc_<workload>_<platform>[_<N>dev].json and .md.
 """
 
 from __future__ import annotations
@@ -19,15 +22,33 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-import optax
 
-from ltcjax import LTCCell
+def _host_devices_from_argv(argv: list[str]) -> int:
+    for i, arg in enumerate(argv):
+        if arg == "--host-devices" and i + 1 < len(argv):
+            return int(argv[i + 1])
+        if arg.startswith("--host-devices="):
+            return int(arg.split("=", 1)[1])
+    return 1
+
+
+if _host_devices_from_argv(sys.argv) > 1:  # must be set before jax initialises
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "")
+        + f" --xla_force_host_platform_device_count={_host_devices_from_argv(sys.argv)}"
+    )
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+from jax.sharding import Mesh, NamedSharding, PartitionSpec  # noqa: E402
+
+from ltcjax import LTCCell  # noqa: E402
 
 WORKLOADS = {
     "W1": dict(batch=64, steps=100, units=64, inputs=16),
@@ -153,11 +174,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-ncps", action="store_true")
     parser.add_argument("--skip-naive", action="store_true", help="skip the no-remat scan")
+    parser.add_argument(
+        "--host-devices", type=int, default=1, help="CPU host devices (batch split)"
+    )
     args = parser.parse_args(argv)
     cfg = WORKLOADS[args.workload]
     key = jax.random.key(0)
     xs = jax.random.normal(key, (cfg["batch"], cfg["steps"], cfg["inputs"]))
     ys = jax.random.normal(jax.random.key(1), (cfg["batch"], cfg["steps"], cfg["units"]))
+    devices = jax.devices()
+    if len(devices) > 1:  # data parallel: batch sharded, parameters replicated
+        batch_sharding = NamedSharding(Mesh(devices, ("batch",)), PartitionSpec("batch"))
+        xs, ys = jax.device_put(xs, batch_sharding), jax.device_put(ys, batch_sharding)
 
     cell = LTCCell(input_size=cfg["inputs"], units=cfg["units"])
     params = cell.init(key)
@@ -205,18 +233,22 @@ def main(argv: list[str] | None = None) -> int:
         "machine": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
         "jax": jax.__version__,
+        "devices": len(devices),
         "date": time.strftime("%Y-%m-%d"),
     }
     RESULTS.mkdir(exist_ok=True)
-    stem = RESULTS / f"ltc_{args.workload}_{device.platform}"
+    suffix = f"_{len(devices)}dev" if len(devices) > 1 else ""
+    stem = RESULTS / f"ltc_{args.workload}_{device.platform}{suffix}"
     stem.with_suffix(".json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     lines = [
         f"# LTC training step, {args.workload} ({cfg})",
         "",
-        f"Device: {meta['device']} ({meta['cpu_count']} CPUs), jax {jax.__version__}, "
+        f"Device: {meta['device']} x {len(devices)} ({meta['cpu_count']} CPUs), "
+        f"jax {jax.__version__}, "
         f"{meta['date']}.",
         "",
-        f"Command: `python benchmarks/bench_ltc.py --workload {args.workload}`; median of "
+        f"Command: `python benchmarks/bench_ltc.py --workload {args.workload} --host-devices "
+        f"{args.host_devices}`; median of "
         f"{args.repeats} runs after warm-up.",
         "",
         "| variant | median s | min s | compile s | XLA temp memory | ltcjax speed-up |",

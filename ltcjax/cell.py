@@ -67,6 +67,16 @@ class RecurrentCell:
     ) -> tuple[PyTree, jax.Array]:
         raise NotImplementedError
 
+    def batched_step(
+        self, params: PyTree, state: PyTree, x: jax.Array, dt: jax.Array
+    ) -> tuple[PyTree, jax.Array]:
+        """``step`` for a batch: ``x`` (B, F), ``dt`` (B,), state with a leading batch axis.
+
+        The default vmaps ``step``; a cell whose equations broadcast over a batch can
+        override it (the LTC does, so that its custom derivative sees the whole batch).
+        """
+        return jax.vmap(self.step, in_axes=(None, 0, 0, 0))(params, state, x, dt)
+
     def step_batch(
         self, params: PyTree, state: PyTree, x: jax.Array, dt: jax.Array | float = 1.0
     ) -> tuple[PyTree, jax.Array]:
@@ -89,7 +99,7 @@ class RecurrentCell:
         if x.ndim != 2 or x.shape[-1] != self.input_size:
             raise ValueError(f"x: expected shape (batch, {self.input_size}), got {tuple(x.shape)}")
         dt = jnp.broadcast_to(jnp.asarray(dt, dtype=_float_dtype(params)), x.shape[:1])
-        return jax.vmap(self.step, in_axes=(None, 0, 0, 0))(params, state, x, dt)
+        return self.batched_step(params, state, x, dt)
 
     def apply(self, params: PyTree, inputs: jax.Array, **kwargs: Any) -> tuple[jax.Array, PyTree]:
         """Run the cell over a sequence; see :func:`ltcjax.sequence.unroll` for arguments."""

@@ -269,6 +269,10 @@ class LTCCell(RecurrentCell):
         y = self.map_outputs(params, v)
         return ((v, c) if self.mixed_memory else v), y
 
+    def batched_step(self, params: LTCParams, state, x, dt):
+        """``step`` for a batch: the LTC's equations broadcast over leading axes natively."""
+        return self.step(params, state, x, dt)
+
     def solve(
         self,
         params: LTCParams,
@@ -333,6 +337,48 @@ def synaptic_currents(
     )
 
 
+@jax.custom_vjp
+def fast_synaptic_currents(
+    syn: Synapses, pre: Float[Array, "... pre"]
+) -> tuple[Float[Array, "... post"], Float[Array, "... post"]]:
+    """:func:`synaptic_currents` with a hand-written reverse-mode derivative (fused solver).
+
+    The backward pass recomputes the synapse activations and reduces the parameter
+    gradients over the batch with single contractions, about 15-20% faster on CPU than
+    autodiff of the same code (benchmarks/bench_ltc.py), and equal to it to float rounding.
+    It defines no forward-mode rule: ``jax.jvp`` / ``jax.jacfwd`` through the fused solver
+    are not supported (the vector field used by Euler, RK4 and Diffrax supports both).
+    """
+    return synaptic_currents(syn, pre)
+
+
+def _fast_currents_fwd(syn: Synapses, pre: Array):
+    return synaptic_currents(syn, pre), (syn, pre)
+
+
+def _fast_currents_bwd(residuals, cotangents):
+    syn, pre = residuals
+    g_num, g_den = cotangents
+    flat_pre = pre.reshape(-1, pre.shape[-1])  # [batch, pre]
+    g_num = jnp.broadcast_to(g_num, (*pre.shape[:-1], g_num.shape[-1])).reshape(-1, g_num.shape[-1])
+    g_den = jnp.broadcast_to(g_den, (*pre.shape[:-1], g_den.shape[-1])).reshape(-1, g_den.shape[-1])
+    t = jnp.tanh(syn.slope * flat_pre[:, :, None] - syn.offset)  # [batch, pre, post]
+    g_z = (g_num[:, None, :] * syn.half_w_erev + g_den[:, None, :] * syn.half_w) * (1 - t * t)
+    g_pre = jnp.sum(g_z * syn.slope, axis=-1).reshape(pre.shape)
+    g_syn = Synapses(
+        slope=jnp.einsum("bij,bi->ij", g_z, flat_pre),
+        offset=-jnp.sum(g_z, axis=0),
+        half_w_erev=jnp.einsum("bij,bj->ij", t, g_num),
+        half_w=jnp.einsum("bij,bj->ij", t, g_den),
+        const_erev=jnp.sum(g_num, axis=0),
+        const_w=jnp.sum(g_den, axis=0),
+    )
+    return g_syn, g_pre
+
+
+fast_synaptic_currents.defvjp(_fast_currents_fwd, _fast_currents_bwd)
+
+
 def recurrent_synapses(p: LTCParams, mask: np.ndarray) -> Synapses:
     """The neuron-to-neuron synapses of effective parameters ``p``."""
     return prepare_synapses(p.w, p.erev, p.sigma, p.mu, mask)
@@ -372,7 +418,7 @@ def fused_solve(
     leak = p.gleak * p.vleak
     v_in = v
     for _ in range(unfolds):
-        num, den = synaptic_currents(rec, v)
+        num, den = fast_synaptic_currents(rec, v)
         numerator = cm_t * v + leak + (num + s_num)
         denominator = cm_t + p.gleak + (den + s_den)
         v = numerator / (denominator + epsilon)

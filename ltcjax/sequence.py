@@ -103,7 +103,7 @@ def unroll(
     else:
         state = _check_initial_state(cell, initial_state, batch, batched, dtype)
 
-    step = jax.vmap(cell.step, in_axes=(None, 0, 0, 0))
+    step = cell.batched_step
     if remat:
         step = jax.checkpoint(step)
 

@@ -39,7 +39,7 @@ def step_any_batch(cell: RecurrentCell, params: Any, carry: Any, x: jax.Array, d
     """``cell.step`` over any number of leading batch axes of ``x`` (and of ``carry``)."""
     batch_shape = x.shape[:-1]
     flat = lambda a: a.reshape(-1, *a.shape[len(batch_shape) :])  # noqa: E731
-    step = jax.vmap(cell.step, in_axes=(None, 0, 0, 0))
+    step = cell.batched_step
     carry, y = step(params, jax.tree.map(flat, carry), flat(x), dt.reshape(-1))
     unflat = lambda a: a.reshape(*batch_shape, *a.shape[1:])  # noqa: E731
     return jax.tree.map(unflat, carry), unflat(y)
