@@ -147,3 +147,6 @@ def test_tau_sys_rejects_non_ltc_models():
         ltc_tau_sys(spec, params, jnp.zeros((1, 3)), jnp.zeros(2))
     with pytest.raises(ValueError, match="spec"):
         ltc_state_bounds(spec, params)
+    signed = NetworkSpec("ltc", width=3, ltc_decay="signed")
+    with pytest.raises(ValueError, match="ltc_decay"):
+        ltc_tau_sys_bounds(signed, init_random_network(jax.random.PRNGKey(0), signed))

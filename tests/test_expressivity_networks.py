@@ -54,10 +54,9 @@ def reference_rhs(spec: NetworkSpec, params, y: np.ndarray, u: np.ndarray) -> np
                 f_rec = act(pre_rec)
                 e_in = sum(p["e_in"][j, i] for j in range(len(inp)))
                 e_rec = sum(p["e_rec"][j, i] for j in range(k))
+                gate = (f_in + f_rec) if spec.ltc_decay == "signed" else (abs(f_in) + abs(f_rec))
                 out[layer, i] = (
-                    -ys[layer, i] * (1 / p["tau"][i] + abs(f_in) + abs(f_rec))
-                    + f_in * e_in
-                    + f_rec * e_rec
+                    -ys[layer, i] * (1 / p["tau"][i] + gate) + f_in * e_in + f_rec * e_rec
                 )
             else:
                 if spec.recurrent:
@@ -85,6 +84,18 @@ def test_vector_field_matches_numpy_reference(model, activation):
     other = NetworkSpec(model, width=4, depth=2, activation="tanh")
     got2 = network_vector_field(other, params, jnp.asarray(y, jnp.float32), jnp.asarray(u), idx)
     np.testing.assert_allclose(got2, got, rtol=1e-6)
+
+
+def test_signed_ltc_variant_matches_reference():
+    spec = NetworkSpec("ltc", width=3, depth=2, activation="hardtanh", ltc_decay="signed")
+    params = init_random_network(jax.random.PRNGKey(4), spec, sigma_w2=4.0)
+    y, u = np.random.default_rng(1).normal(size=6), np.array([0.6, -0.8])
+    got = network_vector_field(spec, params, jnp.asarray(y, jnp.float32), jnp.asarray(u))
+    np.testing.assert_allclose(got, reference_rhs(spec, params, y, u), rtol=1e-4, atol=1e-5)
+    absolute = network_vector_field(spec.replace(ltc_decay="abs"), params, jnp.asarray(y), u)
+    assert not np.allclose(got, absolute)  # hard-tanh gates take both signs here
+    with pytest.raises(ValueError, match="ltc_decay"):
+        NetworkSpec("ltc", ltc_decay="relu")
 
 
 @pytest.mark.parametrize("model", ["ctrnn", "node"])

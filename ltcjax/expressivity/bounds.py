@@ -168,6 +168,11 @@ def length_lower_bound(
 def _require_ltc(spec: NetworkSpec) -> None:
     if spec.model != "ltc":
         raise ValueError(f"spec: Theorems 1 and 2 concern the LTC model, got {spec.model!r}")
+    if spec.ltc_decay != "abs":
+        raise ValueError(
+            "spec: Theorems 1 and 2 are implemented for ltc_decay='abs' (with 'signed' the decay "
+            "rate 1/tau + f can be negative)"
+        )
 
 
 def _activation_nonneg(spec: NetworkSpec, activation_index) -> Array:

@@ -32,8 +32,19 @@ __all__ = [
     "plot_tau_sys_trace",
 ]
 
-MODEL_LABELS = {"node": "Neural ODE", "ctrnn": "CT-RNN", "ltc": "LTC"}
-MODEL_COLORS = {"node": "tab:blue", "ctrnn": "tab:orange", "ltc": "tab:green"}
+MODEL_LABELS = {
+    "node": "Neural ODE",
+    "ctrnn": "CT-RNN",
+    "ltc": "LTC",
+    "ltc_signed": "LTC, signed f (Eq. 1)",
+}
+MODEL_COLORS = {
+    "node": "tab:blue",
+    "ctrnn": "tab:orange",
+    "ltc": "tab:green",
+    "ltc_signed": "tab:red",
+}
+SERIES_ORDER = ("node", "ctrnn", "ltc", "ltc_signed")
 ACTIVATION_LABELS = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "ReLU", "hardtanh": "hard-tanh"}
 SWEEP_LABELS = {
     "width": "width k",
@@ -49,6 +60,20 @@ def _finish(fig, path: str | os.PathLike | None):
         fig.savefig(path, dpi=120, bbox_inches="tight")
         plt.close(fig)
     return fig
+
+
+def _with_series(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add a ``series`` key: the model, with the signed-decay LTC as its own series."""
+    out = []
+    for r in rows:
+        signed = r.get("model") == "ltc" and r.get("ltc_decay", "abs") == "signed"
+        out.append({**r, "series": "ltc_signed" if signed else r.get("model")})
+    return out
+
+
+def _series_order(rows) -> list[str]:
+    present = _ordered(r["series"] for r in rows)
+    return [m for m in SERIES_ORDER if m in present] + [m for m in present if m not in SERIES_ORDER]
 
 
 def _select(rows: Sequence[dict[str, Any]], **conds) -> list[dict[str, Any]]:
@@ -93,7 +118,7 @@ def plot_sweep(
         ...         for w in (10, 20)]
         >>> fig = plot_sweep(rows, "width")
     """
-    sel = _last_layer(_select(rows, sweep=sweep))
+    sel = _last_layer(_select(_with_series(rows), sweep=sweep))
     if weight_convention is not None:
         sel = _select(sel, weight_convention=weight_convention)
     if not sel:
@@ -103,8 +128,8 @@ def plot_sweep(
     categorical = sweep == "solver"
     xs_all = _ordered(r[sweep] for r in sel)
     for ax, act in zip(axes[0], acts, strict=True):
-        for model in _ordered(r["model"] for r in sel):
-            rs = _select(sel, activation=act, model=model)
+        for model in _series_order(sel):
+            rs = _select(sel, activation=act, series=model)
             if not rs:
                 continue
             xs = [xs_all.index(r[sweep]) if categorical else r[sweep] for r in rs]
@@ -158,11 +183,10 @@ def plot_latent_grid(
         ...            projection=[[0, 0], [1, 0], [1, 1]])]
         >>> fig = plot_latent_grid(ex)
     """
-    sel = _select(examples, **conds)
+    sel = _select(_with_series(examples), **conds)
     if not sel:
         raise ValueError(f"examples: nothing matches {conds}")
-    models = [m for m in ("node", "ctrnn", "ltc") if any(e["model"] == m for e in sel)]
-    models += [m for m in _ordered(e["model"] for e in sel) if m not in models]
+    models = _series_order(sel)
     acts = _ordered(e["activation"] for e in sel)
     fig, axes = plt.subplots(
         len(models), len(acts), figsize=(2.6 * len(acts), 2.5 * len(models)), squeeze=False
@@ -170,7 +194,7 @@ def plot_latent_grid(
     for i, model in enumerate(models):
         for j, act in enumerate(acts):
             ax = axes[i][j]
-            match = _select(sel, model=model, activation=act)
+            match = _select(sel, series=model, activation=act)
             if match:
                 p = np.asarray(match[0]["projection"], float)
                 ax.plot(p[:, 0], p[:, 1], lw=0.8, color=MODEL_COLORS.get(model))
@@ -212,15 +236,15 @@ def plot_bounds(
         ...              layer=1, pca_length_mean=w, lower_bound=1.0) for w in (10, 20)]
         >>> fig = plot_bounds(rows, "width")
     """
-    sel = _last_layer(_select(rows, sweep=sweep, activation=activation))
+    sel = _last_layer(_select(_with_series(rows), sweep=sweep, activation=activation))
     if weight_convention is not None:
         sel = _select(sel, weight_convention=weight_convention)
     if not sel:
         raise ValueError(f"rows: no rows for sweep {sweep!r} and activation {activation!r}")
-    models = _ordered(r["model"] for r in sel)
+    models = _series_order(sel)
     fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.2), squeeze=False)
     for ax, model in zip(axes[0], models, strict=True):
-        rs = _select(sel, model=model)
+        rs = _select(sel, series=model)
         xs = [r[sweep] for r in rs]
         c = MODEL_COLORS.get(model)
         ax.plot(xs, [r["pca_length_mean"] for r in rs], "o-", color=c, label="measured")
@@ -259,17 +283,17 @@ def plot_computational_depth(
         ...              computational_depth_mean=3.0, computational_depth_std=1.0)]
         >>> fig = plot_computational_depth(rows)
     """
-    sel = _last_layer(_select(rows, **conds))
+    sel = _last_layer(_select(_with_series(rows), **conds))
     if not sel:
         raise ValueError(f"rows: nothing matches {conds}")
     acts = _ordered(r["activation"] for r in sel)
-    models = _ordered(r["model"] for r in sel)
+    models = _series_order(sel)
     fig, ax = plt.subplots(figsize=(1.6 * len(acts) + 2, 3.2))
     width = 0.8 / len(models)
     for i, model in enumerate(models):
         vals = []
         for act in acts:
-            m = _select(sel, model=model, activation=act)
+            m = _select(sel, series=model, activation=act)
             vals.append(m[0]["computational_depth_mean"] if m else math.nan)
         ax.bar(
             np.arange(len(acts)) + (i - (len(models) - 1) / 2) * width,

@@ -18,6 +18,12 @@ With ``act`` the chosen activation (tanh, sigmoid, ReLU or hard-tanh):
 * **CT-RNN**: ``dy/dt = -y / tau + f_in``
 * **Neural ODE**: ``dy/dt = f_in``
 
+With ``ltc_decay="signed"`` the LTC uses the paper's Eq. 1 literally, without absolute values:
+``dy/dt = -y * (1/tau + f_in + f_rec) + f_in * A_in + f_rec * A_rec``. For sign-changing
+activations (tanh, hard-tanh) the decay rate can then turn negative and the state grows; this
+variant is not covered by Theorems 1 and 2 but reproduces the magnitude of the paper's LTC
+trajectory lengths (see the expressivity report).
+
 For CT-RNN and Neural ODE, ``f_in = act(W_in u + b_in)`` by default (the form listed in the
 reference for the paper's experiment). With ``recurrent=True`` they instead use the paper's
 textual ``f(x, I)``: ``f_in = act(W_in u + W_rec y + b_in)``.
@@ -50,6 +56,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 __all__ = [
     "ACTIVATIONS",
     "MODELS",
+    "LTC_DECAYS",
     "WEIGHT_CONVENTIONS",
     "LayerParams",
     "NetworkSpec",
@@ -97,6 +104,7 @@ NONNEGATIVE_ACTIVATIONS: frozenset[str] = frozenset({"sigmoid", "relu"})
 BOUNDED_ACTIVATIONS: frozenset[str] = frozenset({"tanh", "sigmoid", "hardtanh"})
 
 WEIGHT_CONVENTIONS: tuple[str, ...] = ("paper", "code")
+LTC_DECAYS: tuple[str, ...] = ("abs", "signed")
 
 
 def canonical_model(name: str) -> str:
@@ -156,6 +164,8 @@ class NetworkSpec:
             (standard deviation ``sigma_w``).
         recurrent: for CT-RNN / Neural ODE only, add ``W_rec y`` inside ``f_in``.
         tau_min: floor applied to the drawn time constants (0 = none, as in the paper).
+        ltc_decay: LTC only: ``"abs"`` (decay ``1/tau + |f_in| + |f_rec|``, the default) or
+            ``"signed"`` (``1/tau + f_in + f_rec``, Eq. 1 without absolute values).
 
     Example:
         >>> NetworkSpec("ltc", width=25, depth=2, activation="tanh").state_size
@@ -170,6 +180,7 @@ class NetworkSpec:
     weight_convention: str = "paper"
     recurrent: bool = False
     tau_min: float = 0.0
+    ltc_decay: str = "abs"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model", canonical_model(self.model))
@@ -183,6 +194,10 @@ class NetworkSpec:
             raise ValueError(
                 f"weight_convention: unknown convention {self.weight_convention!r}; "
                 f"expected one of {WEIGHT_CONVENTIONS}"
+            )
+        if self.ltc_decay not in LTC_DECAYS:
+            raise ValueError(
+                f"ltc_decay: unknown decay {self.ltc_decay!r}; expected one of {LTC_DECAYS}"
             )
         if not float(self.tau_min) >= 0.0:
             raise ValueError(f"tau_min: must be >= 0, got {self.tau_min!r}")
@@ -372,7 +387,10 @@ def _layer_rhs(
         f_in, f_rec = ltc_gates(spec, layer, y, u, activation_index)
         a_in = jnp.sum(layer.e_in, axis=0)
         a_rec = jnp.sum(layer.e_rec, axis=0)
-        decay = 1.0 / layer.tau + jnp.abs(f_in) + jnp.abs(f_rec)
+        if spec.ltc_decay == "signed":
+            decay = 1.0 / layer.tau + f_in + f_rec
+        else:
+            decay = 1.0 / layer.tau + jnp.abs(f_in) + jnp.abs(f_rec)
         return -y * decay + f_in * a_in + f_rec * a_rec
     pre = u @ layer.w_in + layer.b_in
     if spec.recurrent:

@@ -123,6 +123,7 @@ class SweepSetting:
     sigma_w2: float = 2.0
     solver: str = "rk45"
     weight_convention: str = "code"
+    ltc_decay: str = "abs"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model", canonical_model(self.model))
@@ -135,7 +136,7 @@ class SweepSetting:
             )
         if not float(self.sigma_w2) > 0:
             raise ValueError(f"sigma_w2: must be > 0, got {self.sigma_w2}")
-        NetworkSpec(self.model, self.width, self.depth)  # validates width / depth
+        NetworkSpec(self.model, self.width, self.depth, ltc_decay=self.ltc_decay)  # validates
 
 
 def default_settings(
@@ -143,6 +144,7 @@ def default_settings(
     models: Sequence[str] = MODELS,
     activations: Sequence[str] = ACTIVATIONS,
     weight_convention: str = "code",
+    ltc_decay: str = "abs",
     base_width: int = 100,
     depth_width: int = 25,
     base_sigma_w2: float = 2.0,
@@ -151,7 +153,7 @@ def default_settings(
     """Settings of the paper's sweeps: each varies one factor around the base setting.
 
     Base: width ``base_width`` (100), sigma_w^2 = 2, depth 1, RK45; the depth sweep uses width
-    ``depth_width`` (25, the paper's default k).
+    ``depth_width`` (25, the paper's default k). ``ltc_decay`` applies to the LTC settings.
 
     Example:
         >>> len(default_settings(["width"], models=["ltc"], activations=["tanh"]))
@@ -171,6 +173,7 @@ def default_settings(
                         "width": base_width,
                         "sigma_w2": base_sigma_w2,
                         "weight_convention": weight_convention,
+                        "ltc_decay": ltc_decay if model == "ltc" else "abs",
                     }
                     if sweep == "depth":
                         kw["width"] = depth_width
@@ -225,7 +228,7 @@ def simulate_draws(
     """
 
     def one(key):
-        params = init_random_network(key, spec, sigma_w2, sigma_b2)
+        params = init_random_network(key, spec, sigma_w2, sigma_b2, jnp.asarray(sigma_w2).dtype)
         sol = solve_network(
             spec,
             params,
@@ -375,7 +378,7 @@ def run_settings(
     # Group settings sharing a compilation; run groups in order of first appearance.
     order: dict[tuple, list[int]] = {}
     for i, s in enumerate(settings):
-        order.setdefault((s.model, s.width, s.depth, s.solver), []).append(i)
+        order.setdefault((s.model, s.width, s.depth, s.solver, s.ltc_decay), []).append(i)
     flat = [i for idx in order.values() for i in idx]
     iterator: Iterable[int] = flat
     if progress is True:
@@ -387,7 +390,9 @@ def run_settings(
     results: dict[int, tuple[list, list]] = {}
     for i in iterator:
         s = settings[i]
-        spec = NetworkSpec(s.model, s.width, s.depth, s.activation, weight_convention="code")
+        spec = NetworkSpec(
+            s.model, s.width, s.depth, s.activation, weight_convention="code", ltc_decay=s.ltc_decay
+        )
         sw2 = s.sigma_w2 / s.width if s.weight_convention == "paper" else s.sigma_w2
         keys = jax.random.split(_group_key(config.seed, s), config.num_draws)
         t0 = time.perf_counter()
