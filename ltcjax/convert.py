@@ -37,6 +37,16 @@ def _strip_prefix(state_dict: Mapping[str, Any], prefix: str) -> dict[str, np.nd
     return {k[len(prefix) :]: np.asarray(v) for k, v in state_dict.items() if k.startswith(prefix)}
 
 
+def _ncps_lstm(state_dict: Mapping[str, Any], dtype: Any) -> LSTMParams:
+    """The mixed-memory LSTM of an ncps LTC/CfC state dict (torch Linear weights transposed)."""
+    lstm = _strip_prefix(state_dict, "lstm.")
+    return LSTMParams(
+        input_kernel=jnp.asarray(lstm["input_map.weight"].T, dtype),
+        input_bias=jnp.asarray(lstm["input_map.bias"], dtype),
+        recurrent_kernel=jnp.asarray(lstm["recurrent_map.weight"].T, dtype),
+    )
+
+
 def from_ncps_ltc(
     state_dict: Mapping[str, Any],
     *,
@@ -115,14 +125,7 @@ def from_ncps_ltc(
         mixed_memory=mixed,
         epsilon=epsilon,
     )
-    memory = None
-    if mixed:
-        lstm = _strip_prefix(state_dict, "lstm.")
-        memory = LSTMParams(
-            input_kernel=jnp.asarray(lstm["input_map.weight"].T, dtype),
-            input_bias=jnp.asarray(lstm["input_map.bias"], dtype),
-            recurrent_kernel=jnp.asarray(lstm["recurrent_map.weight"].T, dtype),
-        )
+    memory = _ncps_lstm(state_dict, dtype) if mixed else None
 
     def get(k: str):
         return jnp.asarray(sd[k], dtype) if k in sd else None
@@ -265,14 +268,7 @@ def from_ncps_cfc(
             mixed_memory=mixed,
             proj_size=proj_size,
         )
-    memory = None
-    if mixed:
-        lstm = _strip_prefix(state_dict, "lstm.")
-        memory = LSTMParams(
-            input_kernel=jnp.asarray(lstm["input_map.weight"].T, dtype),
-            input_bias=jnp.asarray(lstm["input_map.bias"], dtype),
-            recurrent_kernel=jnp.asarray(lstm["recurrent_map.weight"].T, dtype),
-        )
+    memory = _ncps_lstm(state_dict, dtype) if mixed else None
     proj = _dense(_strip_prefix(state_dict, ""), "fc", dtype) if proj_size is not None else None
     layers = tuple(_cfc_layer(lsd, mode, dtype) for lsd in layer_sds)
     return cell, CfCParams(layers=layers, memory=memory, proj=proj)
