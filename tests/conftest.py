@@ -31,3 +31,7 @@ def x64():
     """Run the test body with float64 enabled (scoped; other tests stay float32)."""
     with _x64():
         yield
+
+# tests/data/ holds reference-generation scripts that need torch and ncps (the ``bench``
+# extra); they are run by hand, never collected.
+collect_ignore_glob = ["data/*"]
