@@ -103,16 +103,18 @@ class CfCCell(RecurrentCell):
         input_size: number of input features.
         units: number of hidden units; or give ``wiring`` instead (wired CfC).
         wiring: a :mod:`ltcjax.wirings` wiring; one CfC layer per wiring layer, no backbone
-            (the ``backbone_*`` fields are then ignored and set to 0, as ncps has none).
+            (as in ncps, giving ``backbone_units``, ``backbone_layers`` or
+            ``backbone_dropout`` together with a wiring is an error).
         mode: "default" (gated interpolation), "no_gate" or "pure" (the direct solution).
-        backbone_units: width of each backbone layer (ncps default 128).
-        backbone_layers: number of backbone layers (0: the heads read ``[x; h]`` directly).
+        backbone_units: width of each backbone layer (default ``None``: ncps's 128).
+        backbone_layers: number of backbone layers (0: the heads read ``[x; h]`` directly;
+            default ``None``: ncps's 1).
         backbone_activation: "lecun_tanh" (default), "tanh", "relu", "silu" or "gelu".
         backbone_dropout: dropout rate, applied as ncps torch does: after the activation of
             backbone layers 2, 3, ... (never after the first, so it has no effect with one
             backbone layer). Dropout is only active when a key is given (``step(...,
             key=k)`` or ``apply(..., dropout_key=k)``); without a key the cell is
-            deterministic, like ncps in eval mode.
+            deterministic, like ncps in eval mode. Default ``None``: 0.0.
         mixed_memory: run an LSTM cell (forget bias 1) before each CfC step; its hidden
             output replaces the CfC state, and the state is the pair ``(h, c)``.
         proj_size: if given, a linear map of each output to ``proj_size`` features (ncps's
@@ -139,10 +141,10 @@ class CfCCell(RecurrentCell):
     units: int | None = None
     wiring: Wiring | None = None
     mode: Literal["default", "no_gate", "pure"] = "default"
-    backbone_units: int = 128
-    backbone_layers: int = 1
+    backbone_units: int | None = None
+    backbone_layers: int | None = None
     backbone_activation: Literal["lecun_tanh", "tanh", "relu", "silu", "gelu"] = "lecun_tanh"
-    backbone_dropout: float = 0.0
+    backbone_dropout: float | None = None
     mixed_memory: bool = False
     proj_size: int | None = None
 
@@ -150,6 +152,22 @@ class CfCCell(RecurrentCell):
         check_positive_int("input_size", self.input_size)
         check_choice("mode", self.mode, MODES)
         check_choice("backbone_activation", self.backbone_activation, ACTIVATIONS)
+        if isinstance(self.wiring, Wiring):
+            for name in ("backbone_units", "backbone_layers", "backbone_dropout"):
+                if getattr(self, name) is not None:
+                    raise ValueError(
+                        f"{name}: a wired CfC has no backbone (as in ncps); expected None "
+                        f"with wiring={self.wiring!r}, got {getattr(self, name)!r}"
+                    )
+            # ncps's wired CfC: one backbone-free CfC layer per wiring layer.
+            object.__setattr__(self, "backbone_units", 0)
+            object.__setattr__(self, "backbone_layers", 0)
+            object.__setattr__(self, "backbone_dropout", 0.0)
+        else:
+            defaults = (("backbone_units", 128), ("backbone_layers", 1), ("backbone_dropout", 0.0))
+            for name, default in defaults:
+                if getattr(self, name) is None:
+                    object.__setattr__(self, name, default)
         if isinstance(self.backbone_layers, bool) or not isinstance(self.backbone_layers, int):
             raise ValueError(
                 f"backbone_layers: expected an integer >= 0, got {self.backbone_layers!r}"
@@ -171,9 +189,6 @@ class CfCCell(RecurrentCell):
             return
         object.__setattr__(self, "wiring", wiring)
         object.__setattr__(self, "units", wiring.units)
-        # ncps's wired CfC has no backbone; the backbone fields are ignored.
-        object.__setattr__(self, "backbone_layers", 0)
-        object.__setattr__(self, "backbone_dropout", 0.0)
 
     # -- sizes ---------------------------------------------------------------------------
     @property

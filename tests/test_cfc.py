@@ -210,11 +210,23 @@ def test_mask_and_defaults():
         (dict(), "units, wiring"),
         (dict(units=3, proj_size=0), "proj_size"),
         (dict(units=5, wiring=AutoNCP(6, 2)), "units"),
+        (dict(wiring=AutoNCP(6, 2), backbone_units=16), "backbone_units"),
+        (dict(wiring=AutoNCP(6, 2), backbone_layers=2), "backbone_layers"),
+        (dict(wiring=AutoNCP(6, 2), backbone_dropout=0.1), "backbone_dropout"),
     ],
 )
 def test_validation_names_the_argument(kwargs, arg):
     with pytest.raises(ValueError, match=f"^{arg}:"):
         CfCCell(input_size=2, **kwargs)
+
+
+def test_backbone_defaults_are_ncps_unwired_and_absent_when_wired():
+    plain = CfCCell(input_size=2, units=3)
+    assert (plain.backbone_units, plain.backbone_layers, plain.backbone_dropout) == (128, 1, 0.0)
+    assert plain == CfCCell(input_size=2, units=3, backbone_units=128, backbone_layers=1)
+    wired = CfCCell(input_size=2, wiring=AutoNCP(6, 2))
+    assert wired.backbone_layers == 0 and wired.backbone_dropout == 0.0
+    assert all(layer.backbone == () for layer in wired.init(jax.random.key(0)).layers)
 
 
 @pytest.mark.parametrize("name", ["no_gate_silu_2layers", "wired_ncp_default"])
