@@ -32,6 +32,7 @@ def x64():
     with _x64():
         yield
 
+
 # tests/data/ holds reference-generation scripts that need torch and ncps (the ``bench``
 # extra); they are run by hand, never collected.
 collect_ignore_glob = ["data/*"]
