@@ -48,6 +48,15 @@ class RecurrentCell:
     uses_time: bool = True
 
     @property
+    def remat_by_default(self) -> bool:
+        """Whether :func:`ltcjax.sequence.unroll` rematerialises each step by default.
+
+        True unless the cell's step has a derivative whose residuals are already small
+        (the LTC's fused solver), where recomputing the forward pass only costs time.
+        """
+        return True
+
+    @property
     def state_size(self) -> int:
         raise NotImplementedError
 

@@ -29,7 +29,7 @@ def unroll(
     lengths: Int[ArrayLike, "*batch"] | None = None,
     initial_state: PyTree | None = None,
     return_sequences: bool = True,
-    remat: bool = True,
+    remat: bool | None = None,
     solver: Any = None,
     times: Float[ArrayLike, "*batch time"] | None = None,
     t0: Float[ArrayLike, "*batch"] | float | None = None,
@@ -49,8 +49,10 @@ def unroll(
             ``cell.initial_state((B,))``.
         return_sequences: return outputs at every step (B, T, O) or only the last valid
             one (B, O).
-        remat: rematerialise each step in the backward pass (keeps training memory
-            O(B * N * T)). Leave it on for training.
+        remat: rematerialise each step in the backward pass, so that training memory
+            stays O(B * N * T). Default ``None``: ``cell.remat_by_default`` (on, except for
+            the LTC's fused solver, whose hand-written derivative already keeps only
+            ``O(B * N)`` per sub-step and runs about 20% faster without recomputation).
         solver: override the cell's ``solver`` for this call: "fused", "euler", "rk4", or a
             Diffrax solver (instance, name such as "tsit5", or
             :class:`ltcjax.solvers.DiffraxSolver` with tolerances, ``max_steps``, adjoint).
@@ -104,6 +106,8 @@ def unroll(
         state = _check_initial_state(cell, initial_state, batch, batched, dtype)
 
     step = cell.batched_step
+    if remat is None:
+        remat = cell.remat_by_default
     if remat:
         step = jax.checkpoint(step)
 
