@@ -194,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     def ltcjax_loss(p, xs, ys):
         return jnp.mean((cell.apply(p, xs)[0] - ys) ** 2)
 
+    def ltcjax_remat_loss(p, xs, ys):
+        return jnp.mean((cell.apply(p, xs, remat=True)[0] - ys) ** 2)
+
     rows = []
     if not args.skip_ncps:
         rows.append(bench_ncps(cfg, xs, ys, max(2, args.repeats // 2), threads=os.cpu_count() or 1))
@@ -219,7 +222,24 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     rows.append(
-        bench_jax("ltcjax LTCCell.apply (fused, remat)", ltcjax_loss, params, xs, ys, args.repeats)
+        bench_jax(
+            "ltcjax LTCCell.apply, remat=True (least memory)",
+            ltcjax_remat_loss,
+            params,
+            xs,
+            ys,
+            args.repeats,
+        )
+    )
+    rows.append(
+        bench_jax(
+            "ltcjax LTCCell.apply (fused, default: custom VJP, no remat)",
+            ltcjax_loss,
+            params,
+            xs,
+            ys,
+            args.repeats,
+        )
     )
 
     ours = rows[-1].get("median_s")
