@@ -211,6 +211,23 @@ def test_crash_mid_checkpoint_write_keeps_previous_checkpoint(splits, tmp_path, 
     res = fit(_model(), REG, splits, config, out_dir=run, resume=True, verbose=False)
     assert _leaves_equal(res.final_params, ref.final_params)
     assert res.history == ref.history
+    assert not any(".orbax-checkpoint-tmp" in p.name for p in ckpt.iterdir())  # cleaned up
+
+
+def test_stale_temporary_checkpoint_is_removed_by_the_next_store(tmp_path):
+    store = CheckpointStore(tmp_path)
+    store.save(1, {"w": jnp.ones(2)}, {"epoch": 1})
+    store.close()
+    # An unfinished write of a killed process (orbax names it <step>.orbax-checkpoint-tmp*).
+    stale = tmp_path / "5.orbax-checkpoint-tmp-123"
+    stale.mkdir()
+    (stale / "garbage").write_bytes(b"\x00" * 10)
+    store = CheckpointStore(tmp_path)
+    assert store.latest_step() == 1  # ignored ...
+    store.save(2, {"w": jnp.zeros(2)}, {"epoch": 2})
+    store.close()
+    assert not stale.exists()  # ... and gone after the next save
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1", "2"]
 
 
 def test_resume_guards(splits, tmp_path):

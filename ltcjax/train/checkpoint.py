@@ -5,12 +5,16 @@ step count, best-validation parameters) and a JSON document (epoch, data-iterato
 position, history, configuration). Orbax writes each checkpoint into a temporary
 directory ``<step>.orbax-checkpoint-tmp*`` and renames it to ``<step>`` only once every
 file is written (the rename is atomic on POSIX file systems), so a process killed
-mid-write leaves the previous checkpoint as the latest complete one; the stale temporary
-directory is ignored, and removed by the next save.
+mid-write leaves the previous checkpoint as the latest complete one. Stale temporary
+directories are ignored, and removed when the next :class:`CheckpointStore` opens the
+directory (orbax's ``cleanup_tmp_directories``, on the primary process), i.e. before a
+resumed run's first save.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,21 @@ import orbax.checkpoint as ocp
 __all__ = ["CheckpointStore"]
 
 PyTree = Any
+TMP_MARKER = ".orbax-checkpoint-tmp"
+
+
+def _manager_options(max_to_keep: int) -> ocp.CheckpointManagerOptions:
+    """Synchronous saves, ``max_to_keep``, and removal of stale temporary directories where
+    this orbax has the option (it defaults to off)."""
+    kwargs: dict[str, Any] = {
+        "max_to_keep": max_to_keep,
+        "create": True,
+        "enable_async_checkpointing": False,
+    }
+    fields = {f.name for f in dataclasses.fields(ocp.CheckpointManagerOptions)}
+    if "cleanup_tmp_directories" in fields:
+        kwargs["cleanup_tmp_directories"] = True
+    return ocp.CheckpointManagerOptions(**kwargs)
 
 
 class CheckpointStore:
@@ -41,9 +60,11 @@ class CheckpointStore:
 
     def __init__(self, directory: str | Path, max_to_keep: int = 2) -> None:
         self.directory = Path(directory).absolute()
-        options = ocp.CheckpointManagerOptions(
-            max_to_keep=max_to_keep, create=True, enable_async_checkpointing=False
-        )
+        options = _manager_options(max_to_keep)
+        if not getattr(options, "cleanup_tmp_directories", False) and jax.process_index() == 0:
+            # An orbax without the option: remove unfinished writes ourselves.
+            for stale in self.directory.glob(f"*{TMP_MARKER}*"):
+                shutil.rmtree(stale, ignore_errors=True)
         self._manager = ocp.CheckpointManager(self.directory, options=options)
 
     def latest_step(self) -> int | None:
