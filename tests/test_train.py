@@ -3,6 +3,7 @@ constraints, losses and metrics, export, errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
 
@@ -258,6 +259,19 @@ def test_resume_guards(splits, tmp_path):
         verbose=False,
     )
     assert len(res.history) == 2
+    # ... but not with a schedule that depends on the number of epochs.
+    cosine = TrainConfig(epochs=1, batch_size=12, schedule="cosine", progress=False)
+    fit(_model(), REG, splits, cosine, out_dir=tmp_path / "cos", verbose=False)
+    with pytest.raises(ValueError, match="epochs=1, but this run has epochs=2.*cosine"):
+        fit(
+            _model(),
+            REG,
+            splits,
+            dataclasses.replace(cosine, epochs=2),
+            out_dir=tmp_path / "cos",
+            resume=True,
+            verbose=False,
+        )
 
 
 def test_export_round_trip_identical_outputs(splits, tmp_path):

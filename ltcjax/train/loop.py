@@ -36,6 +36,7 @@ Callback = Callable[[dict[str, Any]], None]
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "cosine", "warmup_cosine", "exponential")
 #: Config fields that may change when resuming (they do not affect the results so far).
+#: ``epochs`` only with the constant schedule: the others stretch over all epochs.
 _RESUMABLE_CHANGES = ("epochs", "progress", "patience", "checkpoint_every_steps", "max_to_keep")
 
 
@@ -587,6 +588,13 @@ def _check_resumable(
 ) -> None:
     saved = meta["config"]
     now = config.to_dict()
+    if saved.get("epochs") != config.epochs and config.schedule != "constant":
+        raise ValueError(
+            f"resume: the checkpoint in {str(out)!r} was written with epochs="
+            f"{saved.get('epochs')!r}, but this run has epochs={config.epochs!r}; the "
+            f"{config.schedule!r} learning-rate schedule depends on epochs, so it may only "
+            "change with schedule='constant'"
+        )
     for key, value in now.items():
         if key in _RESUMABLE_CHANGES:
             continue
