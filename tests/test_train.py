@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ltcjax import LSTMCell, LTCCell
+from ltcjax import CfCCell, LSTMCell, LTCCell
 from ltcjax.data import make_synthetic
 from ltcjax.train import (
     CheckpointStore,
@@ -179,6 +179,44 @@ def test_kill_and_resume_equals_uninterrupted_run(splits, tmp_path):
     lines = (run / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["epoch"] for x in lines] == [1, 2, 3]
     assert (run / "learning_curves.png").stat().st_size > 0
+
+
+def test_cfc_backbone_dropout_trains_with_checkpointed_keys_and_resumes_exactly(splits, tmp_path):
+    from ltcjax.data import BatchIterator
+
+    cell = CfCCell(input_size=1, units=4, backbone_layers=2, backbone_units=8, backbone_dropout=0.3)
+    model = SequenceModel(cell=cell, output_dim=1)
+    assert model.has_dropout and not _model().has_dropout
+    # 36 training sequences / batch 12 = 3 steps per epoch; checkpoints every 2 steps too.
+    config = TrainConfig(
+        epochs=2, batch_size=12, learning_rate=0.02, progress=False, checkpoint_every_steps=2
+    )
+    trainer = Trainer(model, REG, config, 3)
+    state = trainer.init_state()
+    batch = trainer.place(next(BatchIterator(splits.train, 12, seed=0).epoch(0)))
+    other = {**state, "rng": jax.random.key_data(jax.random.key(99))}
+    loss = lambda stats: float(stats["loss_sum"] / stats["count"])  # noqa: E731
+    # Training mode: the dropout masks come from the state's RNG ...
+    train_a = loss(trainer.train_step(state, batch)[1])
+    assert train_a == loss(trainer.train_step(state, batch)[1])
+    assert train_a != loss(trainer.train_step(other, batch)[1])
+    # ... evaluation is deterministic, without dropout.
+    eval_a = loss(trainer.eval_step(state["params"], batch))
+    assert eval_a == loss(trainer.eval_step(state["params"], batch))
+    plain = model.apply(state["params"], batch["inputs"], timespans=batch["timespans"])
+    np.testing.assert_allclose(
+        eval_a, float(REG.loss(plain, batch["targets"], batch["weight"])), rtol=1e-6
+    )
+    assert eval_a != train_a
+    # Kill in epoch 2 (step 5; the last checkpoint is step 4) and resume: same run.
+    ref = fit(model, REG, splits, config, verbose=False)
+    run = tmp_path / "run"
+    with pytest.raises(Killed):
+        fit(model, REG, splits, config, out_dir=run, callbacks=[_kill_at(5)], verbose=False)
+    res = fit(model, REG, splits, config, out_dir=run, resume=True, verbose=False)
+    assert res.history[0]["step"] == 3
+    assert _leaves_equal(res.final_params, ref.final_params)
+    assert res.history == ref.history and res.test == ref.test
 
 
 def test_crash_mid_checkpoint_write_keeps_previous_checkpoint(splits, tmp_path, monkeypatch):

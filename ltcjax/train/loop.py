@@ -321,24 +321,33 @@ def _compiled_steps(
     model, task and optimiser (resumed runs, sweeps over seeds) compile only once."""
     optimizer, schedule = make_optimizer(TrainConfig(**dict(opt_fields)), steps_per_epoch)
 
-    def apply(params: PyTree, batch: dict[str, Array]) -> Array:
+    def apply(
+        params: PyTree, batch: dict[str, Array], dropout_key: jax.Array | None = None
+    ) -> Array:
         return model.apply(
-            params, batch["inputs"], timespans=batch["timespans"], mask=batch.get("mask")
+            params,
+            batch["inputs"],
+            timespans=batch["timespans"],
+            mask=batch.get("mask"),
+            dropout_key=dropout_key,
         )
 
     def train_step(
         state: dict[str, Any], batch: dict[str, Array]
     ) -> tuple[dict[str, Any], dict[str, Array]]:
         mask = batch.get("mask")
+        # The checkpointed RNG advances every step and keys this step's dropout, so a
+        # resumed run draws the same dropout masks as an uninterrupted one.
+        next_rng, dropout_key = jax.random.split(jax.random.wrap_key_data(state["rng"]))
 
         def loss_fn(params):
-            out = apply(params, batch)
+            out = apply(params, batch, dropout_key)
             return task.loss(out, batch["targets"], batch["weight"], mask), out
 
         (_, out), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
         updates, opt_state = optimizer.update(grads, state["opt_state"], state["params"])
         params = model.project(optax.apply_updates(state["params"], updates))
-        rng = jax.random.key_data(jax.random.split(jax.random.wrap_key_data(state["rng"]))[0])
+        rng = jax.random.key_data(next_rng)
         stats = task.statistics(out, batch["targets"], batch["weight"], mask)
         new_state = {
             **state,
@@ -350,10 +359,13 @@ def _compiled_steps(
         return new_state, stats
 
     def eval_step(params: PyTree, batch: dict[str, Array]) -> dict[str, Array]:
-        out = apply(params, batch)
+        out = apply(params, batch)  # no dropout key: deterministic
         return task.statistics(out, batch["targets"], batch["weight"], batch.get("mask"))
 
-    return optimizer, schedule, jax.jit(train_step), jax.jit(eval_step), jax.jit(apply)
+    def predict(params: PyTree, batch: dict[str, Array]) -> Array:
+        return apply(params, batch)
+
+    return optimizer, schedule, jax.jit(train_step), jax.jit(eval_step), jax.jit(predict)
 
 
 def _is_better(value: float, best: float | None, mode: str) -> bool:

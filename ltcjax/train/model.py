@@ -8,6 +8,7 @@ parameter pytree ``{"cell": ..., "readout": {"kernel": (O, D), "bias": (D,)}}``.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 import jax
@@ -77,6 +78,15 @@ class SequenceModel:
             raise ValueError(f"output_dim: expected a positive integer, got {d!r}")
 
     @property
+    def has_dropout(self) -> bool:
+        """Whether the cell's ``apply`` takes a ``dropout_key`` (training-mode dropout)."""
+        try:
+            params = inspect.signature(self.cell.apply).parameters
+        except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+            return False
+        return "dropout_key" in params
+
+    @property
     def input_size(self) -> int:
         """Number of input features."""
         return self.cell.input_size
@@ -99,14 +109,35 @@ class SequenceModel:
         *,
         timespans: Float[ArrayLike, "batch time"] | float | None = None,
         mask: Bool[ArrayLike, "batch time"] | None = None,
+        dropout_key: jax.Array | None = None,
     ) -> Float[Array, "batch time out"] | Float[Array, "batch out"]:
-        """Outputs (B, T, D) if ``return_sequences`` else (B, D); logits for classification."""
+        """Outputs (B, T, D) if ``return_sequences`` else (B, D); logits for classification.
+
+        ``dropout_key`` turns on the cell's dropout (training mode), for cells that have it
+        (e.g. :class:`~ltcjax.CfCCell` with ``backbone_dropout > 0``); it is ignored by
+        cells without dropout. Without it the model is deterministic (evaluation mode).
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> from ltcjax import CfCCell
+            >>> cell = CfCCell(input_size=1, units=4, backbone_layers=2, backbone_dropout=0.5)
+            >>> model = SequenceModel(cell=cell, output_dim=1)
+            >>> p, x = model.init(jax.random.key(0)), jnp.ones((2, 3, 1))
+            >>> a = model.apply(p, x, dropout_key=jax.random.key(1))
+            >>> b = model.apply(p, x, dropout_key=jax.random.key(2))
+            >>> bool(jnp.any(a != b)), bool(jnp.all(model.apply(p, x) == model.apply(p, x)))
+            (True, True)
+        """
+        kwargs: dict[str, Any] = {}
+        if dropout_key is not None and self.has_dropout:
+            kwargs["dropout_key"] = dropout_key
         ys, _ = self.cell.apply(
             params["cell"],
             inputs,
             timespans=timespans,
             mask=mask,
             return_sequences=self.return_sequences,
+            **kwargs,
         )
         readout = params["readout"]
         return ys @ readout["kernel"] + readout["bias"]
