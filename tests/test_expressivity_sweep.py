@@ -25,6 +25,7 @@ from ltcjax.expressivity import (
     trajectory_length,
     write_results,
 )
+from ltcjax.expressivity.cli import build_parser
 from ltcjax.expressivity.plots import plot_all
 from ltcjax.expressivity.sweep import _group_key
 
@@ -106,11 +107,17 @@ def test_results_files_and_figures(tmp_path):
 
 def test_cli_sweep_plot_and_errors(tmp_path, capsys):
     out = tmp_path / "res"
+    # --dtmax takes effect: a maximum step of 0.05 on [0, 2 pi] forces >= 2 pi / 0.05 steps,
+    # a computational depth >= 2 pi / 0.05 / 14 ~ 8.98 over 15 samples (without it this smooth
+    # width-3 Neural ODE needs a few steps in total).
     argv = ["sweep", "--out", str(out), "--draws", "2", "--samples", "15", "--sweeps", "width",
             "--widths", "3", "--models", "node", "--activations", "tanh", "--quiet",
-            "--base-width", "3"]  # fmt: skip
+            "--base-width", "3", "--dtmax", "0.05"]  # fmt: skip
     assert main(argv) == 0
     assert (out / "sweep.csv").exists() and (out / "length_vs_width.png").exists()
+    rows, cfg = read_results(out / "sweep.json")
+    assert cfg["dtmax"] == 0.05 and rows[0]["num_ok"] == 2
+    assert rows[0]["computational_depth_median"] >= 2 * np.pi / 0.05 / 14 - 1e-6
     assert main(["plot", "--results", str(out / "sweep.json"), "--out", str(tmp_path / "f")]) == 0
     assert (tmp_path / "f" / "length_vs_width.png").exists()
     assert main(["sweep", "--draws", "0", "--out", str(tmp_path / "bad"), "--quiet"]) == 2
@@ -126,3 +133,32 @@ def test_python_dash_m_entry_point():
     )  # fmt: skip
     assert res.returncode == 0
     assert "sweep" in res.stdout and "tau-trace" in res.stdout
+
+
+def test_cli_sweep_passes_decay_dtmax_and_euler_substeps(tmp_path, monkeypatch):
+    # Plumbing: the options reach the settings and the SweepConfig (no simulation).
+    import ltcjax.expressivity.sweep as sweep_mod
+
+    seen = {}
+
+    def fake_run_settings(settings, config, progress=True):
+        seen["settings"], seen["config"] = list(settings), config
+        return [], []
+
+    monkeypatch.setattr(sweep_mod, "run_settings", fake_run_settings)
+    argv = ["sweep", "--out", str(tmp_path / "fake"), "--draws", "2", "--sweeps", "width",
+            "--widths", "3", "5", "--activations", "tanh", "--ltc-decay", "abs", "signed",
+            "--dtmax", "0.25", "--euler-substeps", "3", "--norm", "max", "--quiet",
+            "--no-plots"]  # fmt: skip
+    assert main(argv) == 0
+    cfg = seen["config"]
+    assert (cfg.dtmax, cfg.euler_substeps, cfg.norm) == (0.25, 3, "max")
+    got = sorted((s.model, s.ltc_decay, s.width) for s in seen["settings"])
+    # abs for all three models, signed for the LTC only (the other models have no decay term).
+    expected = sorted(
+        [(m, "abs", w) for m in ("ltc", "ctrnn", "node") for w in (3, 5)]
+        + [("ltc", "signed", w) for w in (3, 5)]
+    )
+    assert got == expected
+    defaults = build_parser().parse_args(["sweep"])
+    assert (defaults.dtmax, defaults.euler_substeps, defaults.ltc_decay) == (None, 10, ["abs"])

@@ -5,6 +5,11 @@ Also runnable as ``python -m ltcjax.expressivity ...``.
 Example:
     python -m ltcjax.expressivity sweep --out results/expr --draws 8 --sweeps width depth
     python -m ltcjax.expressivity plot --results results/expr/sweep.json
+
+The committed Table 2 run with MATLAB-like step control (``table2.csv``) corresponds to
+``sweep --sweeps width --widths 100 --norm max --dtmax 0.6283185307179586 --max-steps 20000
+--draws 100``, and the signed-f LTC rows of ``sweep.csv`` to ``sweep --sweeps width sigma_w2
+--models ltc --activations tanh hardtanh --ltc-decay signed --max-steps 20000``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import sys
 import time
 
 from .integrate import SOLVERS
-from .random_networks import ACTIVATIONS, MODELS, WEIGHT_CONVENTIONS
+from .random_networks import ACTIVATIONS, LTC_DECAYS, MODELS, WEIGHT_CONVENTIONS
 from .sweep import PAPER_GRIDS
 
 __all__ = ["build_parser", "main"]
@@ -51,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(WEIGHT_CONVENTIONS),
         help="weight convention(s): code = std sigma_w, paper = var sigma_w^2/k",
     )
+    sw.add_argument(
+        "--ltc-decay",
+        nargs="+",
+        default=["abs"],
+        choices=list(LTC_DECAYS),
+        dest="ltc_decay",
+        help="LTC decay term(s): abs = 1/tau + |f_in| + |f_rec| (the reference form), signed = "
+        "1/tau + f_in + f_rec (Eq. 1 literally). With several, the later ones run the LTC only.",
+    )
     sw.add_argument("--widths", nargs="+", type=int, default=None)
     sw.add_argument("--sigma-w2", nargs="+", type=float, default=None, dest="sigma_w2")
     sw.add_argument("--depths", nargs="+", type=int, default=None)
@@ -62,6 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--atol", type=float, default=1e-4)
     sw.add_argument("--sigma-b2", type=float, default=1.0, dest="sigma_b2")
     sw.add_argument("--norm", choices=["rms", "max"], default="rms")
+    sw.add_argument(
+        "--dtmax",
+        type=float,
+        default=None,
+        help="maximum adaptive step (default: none; MATLAB ode45 uses 0.1 (t1 - t0) = 0.6283 "
+        "on the circle, e.g. with --norm max)",
+    )
+    sw.add_argument(
+        "--euler-substeps",
+        type=int,
+        default=10,
+        dest="euler_substeps",
+        help="fixed Euler steps per input interval (solver euler)",
+    )
     sw.add_argument("--max-steps", type=int, default=100_000)
     sw.add_argument("--seed", type=int, default=0)
     sw.add_argument("--x64", action="store_true", help="run in float64")
@@ -108,21 +136,28 @@ def _cmd_sweep(args) -> int:
         atol=args.atol,
         sigma_b2=args.sigma_b2,
         max_steps=args.max_steps,
+        euler_substeps=args.euler_substeps,
         norm=args.norm,
+        dtmax=args.dtmax,
         seed=args.seed,
         dtype="float64" if args.x64 else "float32",
     )
     settings = []
     for conv in args.conventions:
-        settings += default_settings(
-            args.sweeps,
-            models=args.models,
-            activations=args.activations,
-            weight_convention=conv,
-            base_width=args.base_width,
-            depth_width=args.depth_width,
-            grids=grids,
-        )
+        for i, decay in enumerate(dict.fromkeys(args.ltc_decay)):
+            # The decay only changes the LTC: run the other models once, with the first decay.
+            models = args.models if i == 0 else [m for m in args.models if m == "ltc"]
+            if models:
+                settings += default_settings(
+                    args.sweeps,
+                    models=models,
+                    activations=args.activations,
+                    weight_convention=conv,
+                    ltc_decay=decay,
+                    base_width=args.base_width,
+                    depth_width=args.depth_width,
+                    grids=grids,
+                )
     t0 = time.perf_counter()
     rows, examples = run_settings(settings, cfg, progress=not args.quiet)
     elapsed = time.perf_counter() - t0
