@@ -22,6 +22,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
 
 PyTree = Any
 
@@ -87,12 +88,19 @@ class RecurrentCell:
         return jax.vmap(self.step, in_axes=(None, 0, 0, 0))(params, state, x, dt)
 
     def step_batch(
-        self, params: PyTree, state: PyTree, x: jax.Array, dt: jax.Array | float = 1.0
-    ) -> tuple[PyTree, jax.Array]:
+        self,
+        params: PyTree,
+        state: PyTree,
+        x: Float[ArrayLike, "batch features"],
+        dt: Float[ArrayLike, "*batch"] | float = 1.0,
+    ) -> tuple[PyTree, Float[Array, "batch outputs"]]:
         """One step for a batch: ``x`` of shape (B, F), ``dt`` scalar or (B,).
 
         This is the streaming / online entry point (control loops): call it once per new
-        observation, carrying the state.
+        observation, carrying the state. ``state`` must be shaped like
+        ``cell.initial_state((B,))``; a concrete ``dt`` (outside ``jit``) must be finite and
+        >= 0 (see :func:`ltcjax.sequence.validate_timespans`), otherwise a ValueError names
+        the argument.
 
         Example:
             >>> import jax, jax.numpy as jnp
@@ -104,10 +112,35 @@ class RecurrentCell:
             >>> y.shape
             (3, 4)
         """
+        from ltcjax.sequence import _is_concrete, validate_timespans
+
         x = jnp.asarray(x)
         if x.ndim != 2 or x.shape[-1] != self.input_size:
             raise ValueError(f"x: expected shape (batch, {self.input_size}), got {tuple(x.shape)}")
-        dt = jnp.broadcast_to(jnp.asarray(dt, dtype=_float_dtype(params)), x.shape[:1])
+        dtype = _float_dtype(params)
+        expected = jax.eval_shape(lambda: self.initial_state(x.shape[:1], dtype))
+        shapes = jax.tree.map(lambda a: a.shape, expected)
+        if jax.tree.structure(state) != jax.tree.structure(expected):
+            raise ValueError(
+                f"state: expected a pytree of shapes {shapes} (batch {x.shape[0]} from x), "
+                f"got structure {jax.tree.structure(state)}"
+            )
+        for want, got in zip(jax.tree.leaves(expected), jax.tree.leaves(state), strict=True):
+            if tuple(jnp.shape(got)) != want.shape:
+                raise ValueError(
+                    f"state: expected shape {want.shape} (batch {x.shape[0]} from x, "
+                    f"state_size {self.state_size}), got {tuple(jnp.shape(got))}"
+                )
+        if jnp.ndim(dt) > 1 or (jnp.ndim(dt) == 1 and jnp.shape(dt) != x.shape[:1]):
+            raise ValueError(
+                f"dt: expected a scalar or shape ({x.shape[0]},), got {tuple(jnp.shape(dt))}"
+            )
+        if _is_concrete(dt):
+            try:
+                validate_timespans(dt)
+            except ValueError as err:
+                raise ValueError(str(err).replace("timespans:", "dt:", 1)) from None
+        dt = jnp.broadcast_to(jnp.asarray(dt, dtype=dtype), x.shape[:1])
         return self.batched_step(params, state, x, dt)
 
     def apply(self, params: PyTree, inputs: jax.Array, **kwargs: Any) -> tuple[jax.Array, PyTree]:

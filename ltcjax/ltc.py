@@ -259,8 +259,45 @@ class LTCCell(RecurrentCell):
         s_num, s_den = sensory_currents(p, u, smask)
         return _vector_field(p, v, s_num, s_den, recurrent_synapses(p, mask))
 
+    def check_shapes(self, state: Any, x: ArrayLike) -> None:
+        """Raise a ValueError naming ``state`` or ``x`` if its last axis has the wrong size.
+
+        Leading (batch) axes are left to broadcasting. With ``mixed_memory`` the state is
+        the pair ``(v, c)``.
+
+        Example:
+            >>> import jax.numpy as jnp
+            >>> cell = LTCCell(input_size=2, units=3)
+            >>> cell.check_shapes(jnp.zeros(3), jnp.ones(2))
+            >>> cell.check_shapes(jnp.zeros(3), jnp.ones(4))  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            ValueError: x: expected shape (..., 2) (input_size features), got (4,)
+        """
+        if jnp.ndim(x) == 0 or jnp.shape(x)[-1] != self.input_size:
+            raise ValueError(
+                f"x: expected shape (..., {self.input_size}) (input_size features), "
+                f"got {tuple(jnp.shape(x))}"
+            )
+        if self.mixed_memory:
+            if not (isinstance(state, tuple | list) and len(state) == 2):
+                raise ValueError(
+                    f"state: expected the pair (v, c) of shapes (..., {self.units}) "
+                    "(mixed_memory=True)"
+                )
+            leaves = state
+        else:
+            leaves = (state,)
+        for leaf in leaves:
+            if jnp.ndim(leaf) == 0 or jnp.shape(leaf)[-1] != self.units:
+                raise ValueError(
+                    f"state: expected shape (..., {self.units}) (units), "
+                    f"got {tuple(jnp.shape(leaf))}"
+                )
+
     def step(self, params: LTCParams, state, x, dt):
         """Advance one observation: ``(state, y) = step(params, state, x, dt)``."""
+        self.check_shapes(state, x)
         if self.mixed_memory:
             v, c = state
             v, c = lstm_step(params.memory, v, c, x)
@@ -534,6 +571,16 @@ def tau_sys(
         >>> bool(jnp.all((lo <= t) & (t <= hi)))
         True
     """
+    if jnp.ndim(state) == 0 or jnp.shape(state)[-1] != cell.units:
+        raise ValueError(
+            f"state: expected shape (..., {cell.units}) (the neurons' potentials v), "
+            f"got {tuple(jnp.shape(state))}"
+        )
+    if jnp.ndim(x) == 0 or jnp.shape(x)[-1] != cell.input_size:
+        raise ValueError(
+            f"x: expected shape (..., {cell.input_size}) (input_size features), "
+            f"got {tuple(jnp.shape(x))}"
+        )
     p = cell.effective_params(params)
     mask, smask = cell.sparsity_masks()
     _, s_den = sensory_currents(p, cell.map_inputs(params, x), smask)

@@ -260,3 +260,30 @@ def test_project_params_clips_only_in_clip_mode():
     np.testing.assert_array_equal(q.w, jnp.maximum(p.w, 0.0))
     soft = LTCCell(input_size=2, units=3)
     assert project_params(soft, p) is p
+
+
+@pytest.mark.parametrize(
+    "mixed,state,x,match",
+    [
+        (False, jnp.zeros(4), jnp.ones(3), r"x: expected shape \(\.\.\., 2\)"),
+        (False, jnp.zeros(5), jnp.ones(2), r"state: expected shape \(\.\.\., 4\)"),
+        (False, jnp.zeros((2, 5)), jnp.ones((2, 2)), r"state: expected shape \(\.\.\., 4\)"),
+        (True, jnp.zeros(4), jnp.ones(2), r"state: expected the pair \(v, c\)"),
+        (True, (jnp.zeros(4), jnp.zeros(3)), jnp.ones(2), r"state: expected shape"),
+    ],
+)
+def test_unbatched_step_checks_state_and_x(mixed, state, x, match):
+    cell = LTCCell(input_size=2, units=4, mixed_memory=mixed)
+    p = cell.init(jax.random.key(0))
+    with pytest.raises(ValueError, match=match):
+        cell.step(p, state, x, 0.5)
+
+
+def test_tau_sys_checks_state_and_x():
+    cell = LTCCell(input_size=2, units=4)
+    p = cell.init(jax.random.key(0))
+    with pytest.raises(ValueError, match=r"x: expected shape \(\.\.\., 2\)"):
+        tau_sys(cell, p, jnp.zeros(4), jnp.ones(3))
+    with pytest.raises(ValueError, match=r"state: expected shape \(\.\.\., 4\)"):
+        tau_sys(cell, p, jnp.zeros(3), jnp.ones(2))
+    assert tau_sys(cell, p, jnp.zeros((5, 4)), jnp.ones((5, 2))).shape == (5, 4)

@@ -202,6 +202,36 @@ def test_bad_input_names_the_argument(cell, params, kwargs, inputs_shape, match)
 
 
 @pytest.mark.parametrize(
+    "state_shape,x_shape,dt,match",
+    [
+        ((4, 10), (4, 3), -0.5, "dt: .*negative value -0.5"),
+        ((4, 10), (4, 3), np.array([0.1, np.nan, 0.1, 0.1]), "dt: .*NaN"),
+        ((4, 10), (4, 3), np.inf, "dt: .*NaN or inf"),
+        ((4, 10), (4, 3), np.ones(3), r"dt: expected a scalar or shape \(4,\)"),
+        ((3, 10), (4, 3), 0.1, r"state: expected shape \(4, 10\)"),
+        ((4, 9), (4, 3), 0.1, r"state: expected shape \(4, 10\)"),
+        ((10,), (4, 3), 0.1, r"state: expected shape \(4, 10\)"),
+        ((4, 10), (4, 2), 0.1, r"x: expected shape \(batch, 3\)"),
+    ],
+)
+def test_step_batch_bad_arguments_name_the_argument(cell, params, state_shape, x_shape, dt, match):
+    with pytest.raises(ValueError, match=match):
+        cell.step_batch(params, jnp.zeros(state_shape), jnp.ones(x_shape), dt)
+
+
+def test_step_batch_checks_the_mixed_memory_pair_and_accepts_traced_dt():
+    cell = LTCCell(input_size=2, units=4, mixed_memory=True)
+    params = cell.init(jax.random.key(0))
+    with pytest.raises(ValueError, match="state: expected a pytree"):
+        cell.step_batch(params, jnp.zeros((3, 4)), jnp.ones((3, 2)), 0.1)
+    state = cell.initial_state((3,))
+    # A traced dt has no host value to check; the step still runs under jit.
+    step = jax.jit(lambda s, dt: cell.step_batch(params, s, jnp.ones((3, 2)), dt)[0])
+    v, c = step(state, jnp.array([0.5, 0.0, 1.0]))
+    assert v.shape == c.shape == (3, 4) and np.all(np.isfinite(v))
+
+
+@pytest.mark.parametrize(
     "kwargs,match",
     [
         ({"solver": "dopri"}, "solver: expected one of"),
