@@ -7,8 +7,11 @@
 * ``params.npz``: the parameter leaves ``leaf_0, leaf_1, ...`` in the function's order;
 * ``manifest.json``: input size, output size, platforms and format version.
 
-:func:`load_exported` needs only JAX and NumPy (not ltcjax's training code or the model
-classes) and returns a callable ``(inputs, timespans=None) -> outputs``.
+:func:`load_exported` needs only JAX and NumPy (not ltcjax's training code, its
+dependencies Optax, Orbax or Flax, nor the model classes) and returns a callable
+``(inputs, timespans=None) -> outputs``. This module imports nothing else at run time, so
+it may also be copied alone into a deployment. ``ltcjax.train.export`` re-exports it
+under its former name.
 """
 
 from __future__ import annotations
@@ -16,18 +19,30 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import export as jax_export
-from jaxtyping import Array, ArrayLike, Float
+
+if TYPE_CHECKING:  # annotations only: loading needs just jax and numpy
+    from jaxtyping import Array, ArrayLike, Float
 
 __all__ = ["ExportedModel", "export_model", "load_exported"]
 
 FORMAT_VERSION = 1
 PyTree = Any
+
+
+def _to_host(leaf: Any) -> np.ndarray:
+    """A NumPy copy of ``leaf``; a replicated array spanning several processes (multi-host
+    data parallelism) is read from this process's own copy."""
+    if isinstance(leaf, jax.Array) and not leaf.is_fully_addressable:
+        if not leaf.is_fully_replicated:
+            raise ValueError("params: expected replicated (or single-process) arrays")
+        return np.asarray(leaf.addressable_data(0))
+    return np.asarray(leaf)
 
 
 def export_model(
@@ -54,6 +69,7 @@ def export_model(
         >>> import jax, jax.numpy as jnp, tempfile
         >>> from ltcjax import LTCCell
         >>> from ltcjax.train import SequenceModel
+        >>> from ltcjax.export import export_model, load_exported
         >>> model = SequenceModel(cell=LTCCell(input_size=2, units=4), output_dim=1)
         >>> params = model.init(jax.random.key(0))
         >>> d = export_model(model, params, tempfile.mkdtemp())
@@ -64,7 +80,7 @@ def export_model(
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     leaves, treedef = jax.tree.flatten(params)
-    leaves = [np.asarray(leaf) for leaf in leaves]
+    leaves = [_to_host(leaf) for leaf in leaves]
 
     def infer(flat, inputs, timespans):
         return model.apply(jax.tree.unflatten(treedef, flat), inputs, timespans=timespans)

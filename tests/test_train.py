@@ -312,6 +312,23 @@ def test_resume_guards(splits, tmp_path):
         )
 
 
+LOAD_WITHOUT_TRAINING_CODE = """
+import sys
+for name in ("optax", "orbax", "orbax.checkpoint", "flax", "flax.nnx", "matplotlib", "tqdm"):
+    sys.modules[name] = None  # importing any of these now raises ImportError
+import numpy as np
+from ltcjax.train.export import load_exported  # the former path ...
+import ltcjax.export
+
+assert load_exported is ltcjax.export.load_exported  # ... of the light module
+f = load_exported(sys.argv[1])
+with np.load(sys.argv[2]) as io:
+    np.save(sys.argv[3], np.asarray(f(io["x"], io["ts"])))
+heavy = [m for m in sys.modules if m.startswith(("ltcjax.train.", "ltcjax.nn")) and sys.modules[m]]
+assert heavy == ["ltcjax.train.export"] or heavy == [], heavy
+"""
+
+
 def test_export_round_trip_identical_outputs(splits, tmp_path):
     model = _model()
     params = model.init(jax.random.key(1))
@@ -327,6 +344,17 @@ def test_export_round_trip_identical_outputs(splits, tmp_path):
         loaded(jnp.ones((2, 3, 4)))
     with pytest.raises(FileNotFoundError, match="path"):
         load_exported(tmp_path / "nothing")
+    # Loading needs only jax and numpy: a fresh process without Optax, Orbax, Flax.
+    import subprocess
+    import sys
+
+    x, ts = np.asarray(x), np.asarray(ts)
+    np.savez(tmp_path / "io.npz", x=x, ts=ts)
+    out = tmp_path / "y.npy"
+    args = [sys.executable, "-c", LOAD_WITHOUT_TRAINING_CODE, str(path), str(tmp_path / "io.npz")]
+    proc = subprocess.run([*args, str(out)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    np.testing.assert_array_equal(np.load(out), np.asarray(want))  # the last (b, t) above
 
 
 def test_losses_and_metrics():

@@ -244,7 +244,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"learning curves: {out / 'learning_curves.png'}")
     print(f"result:          {out / 'result.json'}")
     if args.export:
-        from ltcjax.train.export import export_model
+        from ltcjax.export import export_model
 
         path = export_model(model, result.params, out / "export")
         print(f"exported model:  {path}")
