@@ -55,6 +55,20 @@ PAPER_INIT_RANGES: dict[str, tuple[float, float]] = {
 }
 #: The parameters that must stay positive (softplus at run time, or clipped after updates).
 POSITIVE_PARAMS = ("gleak", "cm", "w", "sensory_w")
+#: Lower bounds applied by :func:`project_params` (the paper's TF code; ncps clips to 0).
+PROJECTION_MINIMA: dict[str, float] = {"cm": 1e-6, "gleak": 1e-5, "w": 1e-5, "sensory_w": 1e-5}
+
+
+def inverse_softplus(y: Float[ArrayLike, "*shape"]) -> Float[Array, "*shape"]:
+    """The raw value whose softplus is ``y`` (for ``y > 0``): ``y + log(1 - exp(-y))``.
+
+    Example:
+        >>> import jax
+        >>> round(float(jax.nn.softplus(inverse_softplus(0.5))), 6)
+        0.5
+    """
+    y = jnp.asarray(y)
+    return y + jnp.log(-jnp.expm1(-y))
 
 
 class LTCParams(NamedTuple):
@@ -105,6 +119,10 @@ class LTCCell(RecurrentCell):
             :func:`project_params` after each optimiser update (ncps's
             ``apply_weight_constraints``).
         init_scheme: "ncps" ranges or "paper" (the TF code: gleak 1, cm 0.5, dense +-1 erev).
+            The paper's values are the *effective* ones: under ``constraint="softplus"`` the
+            raw ``gleak, cm, w, sensory_w`` are stored as their inverse softplus. The ncps
+            ranges are raw values in both modes (as in ncps, whose softplus then moves them:
+            effective gleak is in ``softplus(U(0.001, 1))``).
         mixed_memory: run an LSTM cell before each LTC step (ncps's mixed memory); the
             state is then the pair ``(v, c)``.
         epsilon: added to the fused step's denominator.
@@ -194,6 +212,9 @@ class LTCCell(RecurrentCell):
             name: jax.random.uniform(k, shape, dtype, *ranges[name])
             for k, (name, shape) in zip(keys, shapes.items(), strict=False)
         }
+        if self.init_scheme == "paper" and self.constraint == "softplus":
+            # The TF code's values are effective values: store raw ones that softplus maps there.
+            values.update({k: inverse_softplus(values[k]) for k in POSITIVE_PARAMS})
         if self.init_scheme == "ncps":
             erev = jnp.asarray(self.wiring.erev_initializer(), dtype)
             sensory_erev = jnp.asarray(self.wiring.sensory_erev_initializer(), dtype)
@@ -629,16 +650,24 @@ def state_bounds(
 
 
 def project_params(cell: LTCCell, params: LTCParams) -> LTCParams:
-    """Clip ``w, sensory_w, cm, gleak`` to be >= 0 (for ``constraint="clip"``; apply after
-    each optimiser update, like ncps's ``apply_weight_constraints``). Identity for softplus.
+    """Clip ``w, sensory_w, cm, gleak`` to small positive minima (for ``constraint="clip"``;
+    apply after each optimiser update). Identity for softplus.
+
+    The minima are the paper's TF code's (:data:`PROJECTION_MINIMA`: cm >= 1e-6, gleak and
+    w >= 1e-5), not ncps ``apply_weight_constraints``'s 0 (ReLU): a zero ``cm`` makes the
+    vector field (``/ cm``, used by Euler, RK4 and Diffrax) infinite and ``tau_sys`` zero,
+    and zero ``cm`` and ``gleak`` with silent synapses leave the fused step a 0 / eps. For
+    parameters already above the minima this equals ncps's projection.
 
     Example:
         >>> import jax, jax.numpy as jnp
         >>> cell = LTCCell(input_size=1, units=2, constraint="clip")
         >>> p = cell.init(jax.random.key(0))._replace(cm=jnp.array([-1.0, 0.5]))
-        >>> project_params(cell, p).cm.tolist()
-        [0.0, 0.5]
+        >>> [f"{v:.1g}" for v in project_params(cell, p).cm.tolist()]
+        ['1e-06', '0.5']
     """
     if cell.constraint == "softplus":
         return params
-    return params._replace(**{k: jax.nn.relu(getattr(params, k)) for k in POSITIVE_PARAMS})
+    return params._replace(
+        **{k: jnp.maximum(getattr(params, k), PROJECTION_MINIMA[k]) for k in POSITIVE_PARAMS}
+    )

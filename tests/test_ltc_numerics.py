@@ -200,14 +200,33 @@ def test_tau_sys_is_inverse_of_linear_coefficient():
     np.testing.assert_allclose(-jnp.diag(jac), 1.0 / tau_sys(cell, p, v, x), rtol=1e-5)
 
 
-def test_paper_init_scheme():
-    cell = LTCCell(input_size=3, units=6, init_scheme="paper", constraint="clip")
-    p = cell.init(jax.random.key(0))
-    np.testing.assert_array_equal(p.gleak, 1.0)
-    np.testing.assert_array_equal(p.cm, 0.5)
+@pytest.mark.parametrize("constraint", ["clip", "softplus"])
+def test_paper_init_scheme_has_the_papers_effective_values(constraint):
+    cell = LTCCell(input_size=3, units=6, init_scheme="paper", constraint=constraint)
+    raw = cell.init(jax.random.key(0))
+    p = cell.effective_params(raw)  # what the equations see
+    np.testing.assert_allclose(p.gleak, 1.0, rtol=1e-6)
+    np.testing.assert_allclose(p.cm, 0.5, rtol=1e-6)
     assert set(np.unique(p.erev).tolist()) == {-1.0, 1.0}  # dense +-1, no zeros
     assert set(np.unique(p.sensory_erev).tolist()) == {-1.0, 1.0}
-    assert float(p.w.min()) >= 0.01 and float(p.w.max()) <= 1.0
+    for name in ("w", "sensory_w"):
+        value = getattr(p, name)
+        assert float(value.min()) >= 0.01 - 1e-7 and float(value.max()) <= 1.0 + 1e-6, name
+        assert float(value.max()) - float(value.min()) > 0.3, name  # still spread out
+    if constraint == "softplus":  # stored as inverse softplus, e.g. log(e - 1) for gleak 1
+        np.testing.assert_allclose(raw.gleak, math.log(math.e - 1), rtol=1e-6)
+        np.testing.assert_allclose(raw.cm, math.log(math.exp(0.5) - 1), rtol=1e-5)
+
+
+def test_ncps_init_scheme_keeps_ncps_raw_values_under_softplus():
+    """ncps parity: its ranges are raw values and its softplus moves them (gleak U(0.001, 1)
+    is effective softplus(U(0.001, 1)), in (0.69, 1.32))."""
+    cell = LTCCell(input_size=3, units=50)
+    raw = cell.init(jax.random.key(0))
+    eff = cell.effective_params(raw)
+    assert float(raw.gleak.min()) >= 0.001 and float(raw.gleak.max()) <= 1.0
+    np.testing.assert_allclose(eff.gleak, np.log1p(np.exp(np.asarray(raw.gleak))), rtol=1e-6)
+    assert float(eff.gleak.min()) > 0.69 and float(eff.cm.min()) > 0.9
 
 
 def test_ncps_init_ranges_and_erev_from_wiring():
@@ -254,12 +273,32 @@ def test_project_params_clips_only_in_clip_mode():
     p = clip.init(jax.random.key(0))
     p = p._replace(w=p.w - 0.5, gleak=-p.gleak, vleak=p.vleak - 1.0)
     q = project_params(clip, p)
-    for name in ("w", "sensory_w", "cm", "gleak"):
-        assert float(getattr(q, name).min()) >= 0.0
+    minima = {"w": 1e-5, "sensory_w": 1e-5, "cm": 1e-6, "gleak": 1e-5}  # the paper's TF code
+    for name, lo in minima.items():
+        np.testing.assert_allclose(
+            getattr(q, name), np.maximum(np.asarray(getattr(p, name)), np.float32(lo)), rtol=0
+        )
+    np.testing.assert_array_equal(q.gleak, np.float32(1e-5))  # all were negative
     np.testing.assert_array_equal(q.vleak, p.vleak)  # unconstrained parameters untouched
-    np.testing.assert_array_equal(q.w, jnp.maximum(p.w, 0.0))
     soft = LTCCell(input_size=2, units=3)
     assert project_params(soft, p) is p
+
+
+@pytest.mark.parametrize("solver", ["fused", "euler", "rk4"])
+def test_projected_all_negative_params_give_finite_steps(solver):
+    """ReLU to exactly 0 would make cm = 0 (vector field / cm = inf, tau_sys = 0)."""
+    from ltcjax import project_params
+
+    cell = LTCCell(input_size=2, units=3, constraint="clip", solver=solver)
+    p = cell.init(jax.random.key(0))
+    p = p._replace(**{k: -jnp.abs(getattr(p, k)) - 0.1 for k in ("w", "sensory_w", "cm", "gleak")})
+    q = project_params(cell, p)
+    v, x = jnp.array([0.3, -0.2, 0.1]), jnp.array([1.0, -1.0])
+    state, y = cell.step(q, v, x, 0.5)
+    assert np.all(np.isfinite(state)) and np.all(np.isfinite(y))
+    assert np.all(np.isfinite(cell.vector_field(q, v, x)))
+    t = tau_sys(cell, q, v, x)
+    assert np.all(np.isfinite(t)) and np.all(t > 0)
 
 
 @pytest.mark.parametrize(
