@@ -112,8 +112,6 @@ class RecurrentCell:
             >>> y.shape
             (3, 4)
         """
-        from ltcjax.sequence import _is_concrete, validate_timespans
-
         x = jnp.asarray(x)
         if x.ndim != 2 or x.shape[-1] != self.input_size:
             raise ValueError(f"x: expected shape (batch, {self.input_size}), got {tuple(x.shape)}")
@@ -135,11 +133,7 @@ class RecurrentCell:
             raise ValueError(
                 f"dt: expected a scalar or shape ({x.shape[0]},), got {tuple(jnp.shape(dt))}"
             )
-        if _is_concrete(dt):
-            try:
-                validate_timespans(dt)
-            except ValueError as err:
-                raise ValueError(str(err).replace("timespans:", "dt:", 1)) from None
+        check_dt(dt)
         dt = jnp.broadcast_to(jnp.asarray(dt, dtype=dtype), x.shape[:1])
         return self.batched_step(params, state, x, dt)
 
@@ -160,6 +154,28 @@ def _float_dtype(params: PyTree) -> Any:
     if not leaves:
         return jnp.float32
     return jnp.result_type(*leaves)
+
+
+def check_dt(dt: Float[ArrayLike, "*batch"] | float) -> None:
+    """Raise a ValueError naming ``dt`` if a concrete ``dt`` has NaN, inf or negative values.
+
+    A traced ``dt`` (inside ``jit``) is not checked. Uses
+    :func:`ltcjax.sequence.validate_timespans`.
+
+    Example:
+        >>> check_dt(0.5)
+        >>> check_dt(-1.0)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: dt: expected finite values >= 0 ... got a negative value -1.0
+    """
+    from ltcjax.sequence import _is_concrete, validate_timespans
+
+    if _is_concrete(dt):
+        try:
+            validate_timespans(dt)
+        except ValueError as err:
+            raise ValueError(str(err).replace("timespans:", "dt:", 1)) from None
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:

@@ -111,6 +111,26 @@ def test_equinox_module(setup):
     np.testing.assert_allclose(y, ref_y[0, 0], atol=1e-6)
 
 
+def test_equinox_cell_steps_equal_the_pure_core(setup):
+    cell, params, xs, ts, ref_y, ref_v = setup
+    step = ltc_eqx.Cell(cell, key=jax.random.key(0))
+    step = eqx.tree_at(lambda m: m.params, step, params)
+    # Batched, with per-sequence elapsed times, through a lax.scan of the module.
+    scan = lambda m: jax.lax.scan(  # noqa: E731
+        lambda s, xt: m(s, xt[0], xt[1]), m.initial_state((4,)), (xs.swapaxes(0, 1), ts.T)
+    )
+    v, ys = eqx.filter_jit(scan)(step)
+    np.testing.assert_allclose(ys.swapaxes(0, 1), ref_y, atol=1e-6)
+    np.testing.assert_allclose(v, ref_v, atol=1e-6)
+    # Unbatched, one step.
+    v1, y1 = step(step.initial_state(), xs[1, 0], ts[1, 0])
+    np.testing.assert_allclose(y1, ref_y[1, 0], atol=1e-6)
+    with pytest.raises(ValueError, match="inputs: expected 3 features"):
+        step(step.initial_state(), jnp.ones(4), 0.5)
+    with pytest.raises(ValueError, match="dt: .*negative"):
+        step(step.initial_state(), xs[1, 0], -0.5)
+
+
 def test_wrappers_accept_any_cell():
     lstm = LSTMCell(units=4, input_size=3)
     xs = jnp.ones((2, 5, 3))

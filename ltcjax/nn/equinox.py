@@ -1,4 +1,5 @@
-"""Equinox modules over ltcjax cells.
+"""Equinox modules over ltcjax cells: :class:`Cell` (one step), :class:`Recurrent` (whole
+sequences) and :func:`LTC`.
 
 Example:
     >>> import jax, jax.numpy as jnp
@@ -15,11 +16,54 @@ from typing import Any
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
 
-from ltcjax.cell import RecurrentCell
-from ltcjax.nn._common import make_ltc_cell
+from ltcjax.cell import RecurrentCell, _float_dtype, check_dt
+from ltcjax.nn._common import make_ltc_cell, split_time_channel, step_any_batch
 from ltcjax.sequence import unroll
 from ltcjax.wirings import Wiring
+
+
+class Cell(eqx.Module):
+    """One step of any ltcjax cell as an ``eqx.Module``: ``state, y = cell(state, x, dt)``.
+
+    The per-step counterpart of :class:`Recurrent` (like ``eqx.nn.GRUCell``), for writing
+    your own loop or ``lax.scan``. ``x`` has shape ``(input_size,)`` or any leading batch
+    axes (the state then has the same ones); ``dt`` is a scalar or has the batch shape.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from ltcjax import LTCCell
+        >>> step = Cell(LTCCell(input_size=2, units=4), key=jax.random.key(0))
+        >>> def body(state, x):
+        ...     return step(state, x, 0.5)
+        >>> state, ys = jax.lax.scan(body, step.initial_state(), jnp.ones((6, 2)))
+        >>> ys.shape, state.shape
+        ((6, 4), (4,))
+    """
+
+    params: Any
+    cell: RecurrentCell = eqx.field(static=True)
+
+    def __init__(self, cell: RecurrentCell, *, key: jax.Array):
+        self.cell = cell
+        self.params = cell.init(key)
+
+    def __call__(
+        self,
+        state: Any,
+        x: Float[ArrayLike, "*batch features"],
+        dt: Float[ArrayLike, "*batch"] | float = 1.0,
+    ) -> tuple[Any, Float[Array, "*batch outputs"]]:
+        x, _ = split_time_channel(self.cell, jnp.asarray(x), time_channel=False)
+        check_dt(dt)
+        dt = jnp.broadcast_to(jnp.asarray(dt, _float_dtype(self.params)), x.shape[:-1])
+        return step_any_batch(self.cell, self.params, state, x, dt)
+
+    def initial_state(self, batch_shape: tuple[int, ...] = ()) -> Any:
+        """The cell's zero state for ``batch_shape`` leading axes."""
+        return self.cell.initial_state(batch_shape, _float_dtype(self.params))
 
 
 class Recurrent(eqx.Module):
