@@ -34,9 +34,11 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["Wiring", "FullyConnected", "Random", "NCP", "AutoNCP", "NeuronRole"]
+__all__ = ["Wiring", "FullyConnected", "Random", "NCP", "AutoNCP", "NeuronRole", "Role"]
 
 NeuronRole = Literal["motor", "command", "inter"]
+#: A role in :attr:`Wiring.roles`: the neurons' roles plus ``"sensory"`` for the inputs.
+Role = Literal["sensory", "inter", "command", "motor"]
 
 _ADJ_DTYPE = np.int32
 _STATE_KEYS = (
@@ -335,6 +337,37 @@ class Wiring:
     def neuron_roles(self) -> tuple[NeuronRole, ...]:
         """Role (``"motor"``, ``"command"`` or ``"inter"``) of every neuron, by index."""
         return tuple(self.get_type_of_neuron(i) for i in range(self.units))
+
+    @property
+    def sensory_indices(self) -> tuple[int, ...]:
+        """Indices of the sensory neurons (the inputs, rows of ``sensory_adjacency_matrix``).
+
+        Sensory neurons are not neurons of the cell (they have no state): they are the
+        ``input_dim`` input features, so the wiring must be built.
+
+        Example:
+            >>> FullyConnected(4).build(3).sensory_indices
+            (0, 1, 2)
+        """
+        self._require_built("sensory_indices")
+        return tuple(range(self.input_dim))
+
+    @property
+    def roles(self) -> dict[Role, tuple[int, ...]]:
+        """Indices by role: ``"sensory"`` (input features; empty until built), then the
+        cell's ``"inter"``, ``"command"`` and ``"motor"`` neurons.
+
+        Example:
+            >>> roles = NCP(3, 2, 1, 2, 2, 1, 1).build(2).roles
+            >>> roles["sensory"], roles["inter"], roles["command"], roles["motor"]
+            ((0, 1), (3, 4, 5), (1, 2), (0,))
+        """
+        by_role: dict[Role, tuple[int, ...]] = {
+            "sensory": self.sensory_indices if self.is_built else ()
+        }
+        for role in ("inter", "command", "motor"):
+            by_role[role] = tuple(i for i, r in enumerate(self.neuron_roles) if r == role)
+        return by_role
 
     def _check_neuron(self, neuron_id: int) -> int:
         neuron_id = _check_int(neuron_id, "neuron_id")

@@ -265,6 +265,64 @@ def test_ncp_roles_and_layers(wiring):
     assert adj[m : m + c, :m].sum(axis=1).min() >= 1  # every command neuron reaches a motor
 
 
+@pytest.mark.parametrize(
+    "wiring,inter,command,motor",
+    [
+        (NCP(**_ncp_small()).build(5), None, None, None),
+        (AutoNCP(16, 2).build(3), None, None, None),
+        (Random(6, output_dim=2).build(4), (2, 3, 4, 5), (), (0, 1)),
+        (FullyConnected(3).build(2), (), (), (0, 1, 2)),
+    ],
+    ids=repr,
+)
+def test_roles_include_sensory_inputs(wiring, inter, command, motor):
+    roles = wiring.roles
+    assert list(roles) == ["sensory", "inter", "command", "motor"]
+    assert roles["sensory"] == wiring.sensory_indices == tuple(range(wiring.input_dim))
+    # The sensory rows are exactly those of the sensory adjacency matrix.
+    assert len(roles["sensory"]) == wiring.sensory_adjacency_matrix.shape[0]
+    if isinstance(wiring, NCP):
+        m, c = wiring.motor_neurons, wiring.command_neurons
+        inter, command, motor = (
+            tuple(range(m + c, wiring.units)),
+            tuple(range(m, m + c)),
+            tuple(range(m)),
+        )
+        # Sensory neurons feed only inter neurons.
+        fed = set(np.nonzero(np.abs(wiring.sensory_adjacency_matrix).sum(axis=0))[0].tolist())
+        assert fed <= set(inter)
+    assert (roles["inter"], roles["command"], roles["motor"]) == (inter, command, motor)
+    neuron_ids = sorted(roles["inter"] + roles["command"] + roles["motor"])
+    assert neuron_ids == list(range(wiring.units))
+
+
+def test_sensory_roles_need_a_built_wiring():
+    wiring = AutoNCP(10, 2)
+    assert wiring.roles["sensory"] == ()
+    with pytest.raises(ValueError, match="sensory_indices needs a built wiring"):
+        wiring.sensory_indices
+
+
+def test_motor_count_limits():
+    # ncps allows every neuron to be a motor neuron for FullyConnected and Random (their
+    # default output_dim is units); ltcjax keeps that, and rejects more motors than units.
+    assert FullyConnected(4, output_dim=4).roles["motor"] == (0, 1, 2, 3)
+    assert Random(4, output_dim=4).output_dim == 4
+    for make in (lambda: FullyConnected(4, output_dim=5), lambda: Random(4, output_dim=5)):
+        with pytest.raises(ValueError, match=r"`output_dim` must be in \[1, units=4\]"):
+            make()
+    # AutoNCP needs room for inter and command neurons: output_size < units - 2.
+    for output_size in (8, 10, 12):
+        with pytest.raises(ValueError, match="`output_size` must be less than units - 2"):
+            AutoNCP(10, output_size)
+    assert AutoNCP(10, 7).output_dim == 7
+    # NCP counts its motor neurons on top of at least one inter and one command neuron.
+    ncp = NCP(1, 1, 5, 1, 1, 0, 1)
+    assert ncp.units == 7 and ncp.output_dim == 5 < ncp.units
+    with pytest.raises(ValueError, match="output_dim"):
+        Wiring.from_adjacency(np.zeros((3, 3)), output_dim=4)
+
+
 def test_autoncp_sizes():
     wiring = AutoNCP(16, 2, sparsity_level=0.5)
     assert (wiring.units, wiring.output_size, wiring.output_dim) == (16, 2, 2)
