@@ -25,7 +25,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array
+from jaxtyping import Array, ArrayLike, Float
 
 FIXED_STEP_METHODS = ("euler", "rk4")
 
@@ -249,17 +249,23 @@ def validate_solver(solver: object, allowed: tuple[str, ...]) -> object:
 
 
 def integrate(
-    f: Callable[[jax.Array], jax.Array],
-    y: jax.Array,
-    dt: jax.Array,
+    f: Callable[..., jax.Array],
+    y: Float[Array, "*batch n"],
+    dt: Float[ArrayLike, ...],
     method: Any,
     unfolds: int,
-) -> jax.Array:
-    """Advance ``y`` by ``dt`` under ``dy/dt = f(y)``.
+    args: tuple[ArrayLike, ...] | None = None,
+) -> Float[Array, "*batch n"]:
+    """Advance ``y`` by ``dt`` under ``dy/dt = f(y)`` (or ``f(y, *args)`` if ``args``).
 
     ``method`` is ``"euler"``/``"rk4"`` (``unfolds`` fixed steps of ``dt / unfolds``) or a
     Diffrax solver (see :func:`diffrax_integrate`). ``dt`` must broadcast against ``y``
     (e.g. shape ``(..., 1)``).
+
+    ``args``: per-example arrays broadcasting to ``y``'s shape (e.g. a cell's input
+    currents). With them, the leading axes of ``y`` are a batch of independent problems and
+    a Diffrax solver solves each one on its own (its own adaptive steps, its own failure);
+    without them a batched ``y`` is one system with shared steps.
 
     Example:
         >>> import jax.numpy as jnp
@@ -269,51 +275,99 @@ def integrate(
         >>> y = integrate(lambda y: -y, jnp.ones(1), jnp.asarray(1.0), "tsit5", 1)
         >>> round(float(y[0]), 3)
         0.368
+        >>> rate = jnp.array([[1.0], [2.0]])  # two problems, dy/dt = -rate * y
+        >>> y = integrate(lambda y, r: -r * y, jnp.ones((2, 1)), 1.0, "dopri5", 1, args=(rate,))
+        >>> [round(float(v), 2) for v in y[:, 0]]  # exp(-1), exp(-2)
+        [0.37, 0.14]
     """
     if isinstance(method, str) and method in FIXED_STEP_METHODS:
         step = {"euler": euler_step, "rk4": rk4_step}[method]
+        g = f if args is None else (lambda y: f(y, *args))
         h = jnp.asarray(dt) / unfolds
         for _ in range(unfolds):
-            y = step(f, y, h)
+            y = step(g, y, h)
         return y
     config = as_diffrax_solver(method)
     if config is None:
         raise ValueError(
             f"method: expected one of {FIXED_STEP_METHODS} or a Diffrax solver, got {method!r}"
         )
-    return diffrax_integrate(f, y, dt, config, unfolds)
+    return diffrax_integrate(f, y, dt, config, unfolds, args=args)
 
 
 def diffrax_integrate(
-    f: Callable[[jax.Array], jax.Array],
-    y: jax.Array,
-    dt: jax.Array,
+    f: Callable[..., jax.Array],
+    y: Float[Array, "*batch n"],
+    dt: Float[ArrayLike, ...],
     config: DiffraxSolver,
     unfolds: int = 1,
-) -> jax.Array:
-    """Advance ``y`` by ``dt`` under ``dy/dt = f(y)`` with one ``diffrax.diffeqsolve``.
+    args: tuple[ArrayLike, ...] | None = None,
+) -> Float[Array, "*batch n"]:
+    """Advance ``y`` by ``dt`` under ``dy/dt = f(y)`` with ``diffrax.diffeqsolve``.
 
     Time is rescaled to ``s = t / dt`` in [0, 1] (``dy/ds = dt * f(y)``), so ``dt`` may be
     a traced value, zero (the identity: padding stays exact), or an array broadcasting to
-    ``y``'s shape (several intervals solved together, e.g. ``(B, 1)`` against ``(B, N)``).
-    Adaptive solvers are controlled by ``config``'s PID controller; solvers without an
-    error estimate (or with ``controller=diffrax.ConstantStepSize()``) take ``unfolds``
-    equal steps. Closed-over arrays in ``f`` are hoisted into the solve's ``args``, so
-    ``adjoint="backsolve"`` differentiates with respect to them too.
+    ``y``'s shape. Adaptive solvers are controlled by ``config``'s PID controller; solvers
+    without an error estimate (or with ``controller=diffrax.ConstantStepSize()``) take
+    ``unfolds`` equal steps. Closed-over arrays in ``f`` are hoisted into the solve's
+    ``args``, so ``adjoint="backsolve"`` differentiates with respect to them too.
+
+    Batches. With ``args`` (per-example arrays broadcasting to ``y``'s shape, passed as
+    ``f(y, *args)``), every index of ``y``'s leading axes is solved on its own (``vmap``
+    of one ``diffeqsolve`` per problem): each problem gets its own adaptive step sizes and
+    error norm, and its own failure status, so a batch gives the same result as solving
+    each problem alone. Without ``args``, ``y`` is one system: a batched ``y`` shares step
+    sizes and error norm, and one failure fails all of it.
 
     On failure (``max_steps`` exhausted, a non-finite state) this raises if
-    ``config.throw`` and otherwise returns NaN.
+    ``config.throw`` and otherwise returns NaN (only for the failed problems when solved
+    per problem). The status itself is not returned; :func:`ltcjax.continuous.odeint_sequence`
+    reports one per sequence.
 
     Example:
         >>> import diffrax, jax.numpy as jnp
         >>> cfg = DiffraxSolver(solver=diffrax.Dopri5(), rtol=1e-8, atol=1e-10)
-        >>> y = diffrax_integrate(lambda y: -y, jnp.ones((2, 1)), jnp.array([[1.0], [2.0]]), cfg)
-        >>> [round(float(v), 6) for v in y[:, 0]]  # exp(-1), exp(-2)
-        [0.367879, 0.135335]
+        >>> y = diffrax_integrate(lambda y: -y, jnp.ones(1), 2.0, cfg)
+        >>> round(float(y[0]), 6)  # exp(-2)
+        0.135335
+        >>> rate = jnp.array([[1.0], [3.0]])  # two independent problems
+        >>> y = diffrax_integrate(lambda y, r: -r * y, jnp.ones((2, 1)), 1.0, cfg, args=(rate,))
+        >>> [round(float(v), 6) for v in y[:, 0]]  # exp(-1), exp(-3)
+        [0.367879, 0.049787]
     """
-    dfx = _import_diffrax()
     y = jnp.asarray(y)
     dt = jnp.asarray(dt, y.dtype)
+    if args is None:
+        return _diffrax_solve(f, y, dt, config, unfolds)
+    if y.ndim == 0:
+        raise ValueError("y: expected at least one axis (the state), got a scalar")
+    args = tuple(jnp.asarray(a) for a in args)
+    for k, a in enumerate(args):
+        try:
+            jnp.broadcast_shapes(a.shape, y.shape)
+        except ValueError:
+            raise ValueError(
+                f"args[{k}]: expected an array broadcasting to y's shape {y.shape}, "
+                f"got shape {a.shape}"
+            ) from None
+    shape = jnp.broadcast_shapes(y.shape, dt.shape, *(a.shape for a in args))
+    if shape != y.shape:
+        raise ValueError(f"dt: expected a shape broadcasting to y's {y.shape}, got {dt.shape}")
+
+    def solve_one(y, dt, *args):
+        return _diffrax_solve(lambda y: f(y, *args), y, dt, config, unfolds)
+
+    for _ in range(y.ndim - 1):  # one solve per index of the leading (batch) axes
+        solve_one = jax.vmap(solve_one)
+    return solve_one(y, jnp.broadcast_to(dt, shape), *(jnp.broadcast_to(a, shape) for a in args))
+
+
+def _diffrax_solve(
+    f: Callable[[jax.Array], jax.Array], y: jax.Array, dt: jax.Array, config, unfolds: int
+) -> jax.Array:
+    """One ``diffeqsolve`` of ``dy/ds = dt * f(y)`` over s in [0, 1]; NaN on failure unless
+    ``config.throw``."""
+    dfx = _import_diffrax()
     f_closed, consts = jax.closure_convert(f, y)
 
     def vector_field(s, y, args):
