@@ -91,6 +91,24 @@ def test_adaptive_solvers_match_scipy_within_tolerance(problem, solver):
 
 
 @pytest.mark.parametrize(
+    "solver,tol",
+    [
+        (diffrax.Dopri5(), 1e-7),
+        (diffrax.Dopri8(), 1e-9),
+        (diffrax.Kvaerno3(), 1e-6),
+        (diffrax.Heun(), 1e-5),  # adaptive Heun (embedded Euler error estimate), order 2
+    ],
+    ids=["dopri5", "dopri8", "kvaerno3", "heun"],
+)
+def test_more_adaptive_solvers_match_scipy_within_tolerance(problem, solver, tol):
+    cell, params, v0, x, t_end, ref = problem
+    c = dataclasses.replace(cell, solver=DiffraxSolver(solver=solver, rtol=tol, atol=tol * 1e-2))
+    assert c.solver.is_adaptive
+    error = float(np.max(np.abs(np.asarray(c.solve(params, v0, x, jnp.asarray(t_end))) - ref)))
+    assert error < 50 * tol, error
+
+
+@pytest.mark.parametrize(
     "solver,order",
     [(diffrax.Euler(), 1), (diffrax.Heun(), 2)],
 )
