@@ -71,7 +71,7 @@ def test_loss_decreases_and_best_validation_params_are_tested():
     )
 
 
-def test_classification_with_class_weights_learns():
+def test_classification_with_class_weights_learns(capsys):
     s = make_synthetic(num_sequences=64, seq_len=10, task="classification", seed=1)
     cell = LTCCell(input_size=2, units=4, ode_unfolds=2)
     model = SequenceModel(cell=cell, output_dim=2, return_sequences=False)
@@ -80,13 +80,16 @@ def test_classification_with_class_weights_learns():
         epochs=4,
         batch_size=16,
         learning_rate=0.05,
-        progress=False,
         grad_clip_norm=1.0,
         schedule="cosine",
+        progress=True,
     )
-    result = fit(model, task, s, config, verbose=False)
+    result = fit(model, task, s, config)
     assert result.history[-1]["train"]["loss"] < result.history[0]["train"]["loss"]
     assert {"loss", "accuracy", "f1", "macro_f1"} <= set(result.test)
+    # The progress bar shows the running metrics, not only the loss.
+    bars = capsys.readouterr().err
+    assert "loss=" in bars and "accuracy=" in bars and "macro_f1=" in bars
 
 
 def test_other_models_of_the_zoo_train(splits):
@@ -169,6 +172,11 @@ def test_kill_and_resume_equals_uninterrupted_run(splits, tmp_path):
             callbacks=[_kill_at(kill_step)],
             verbose=False,
         )
+    # The killed run has its log and learning curves of the finished epochs (1 and 2).
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+    assert (run / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (run / "result.json").exists()
+    assert not [p.name for p in run.iterdir() if p.name.endswith(".tmp")]
     store = CheckpointStore(run / "checkpoints")
     assert store.latest_step() == 12  # mid-epoch: epoch 3, batch 2
     store.close()
@@ -251,6 +259,27 @@ def test_crash_mid_checkpoint_write_keeps_previous_checkpoint(splits, tmp_path, 
     assert _leaves_equal(res.final_params, ref.final_params)
     assert res.history == ref.history
     assert not any(".orbax-checkpoint-tmp" in p.name for p in ckpt.iterdir())  # cleaned up
+
+
+def test_only_process_zero_writes_logs_plots_results_and_prints(
+    splits, tmp_path, monkeypatch, capsys
+):
+    import ltcjax.train.loop as loop
+
+    config = TrainConfig(epochs=2, batch_size=12, progress=True)
+    monkeypatch.setattr(loop, "is_main_process", lambda: False)  # as on process 1 of 2
+    fit(_model(), REG, splits, config, out_dir=tmp_path)
+    out, err = capsys.readouterr()
+    assert out == "" and "epoch" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoints"]  # orbax's part only
+    store = CheckpointStore(tmp_path / "checkpoints")
+    assert store.latest_step() == 6
+    store.close()
+    monkeypatch.setattr(loop, "is_main_process", lambda: True)
+    fit(_model(), REG, splits, config, out_dir=tmp_path / "p0")
+    assert "epoch   2/2" in capsys.readouterr().out
+    names = {p.name for p in (tmp_path / "p0").iterdir()}
+    assert names == {"checkpoints", "metrics.jsonl", "learning_curves.png", "result.json"}
 
 
 def test_stale_temporary_checkpoint_is_removed_by_the_next_store(tmp_path):

@@ -80,3 +80,66 @@ def test_four_device_data_parallel_equals_one_device(tmp_path):
         assert abs(a - b) <= 1e-5 * max(1.0, a)
     assert "batch_size: 6 is not divisible by the number of devices (4)" in r["error"]
     assert r["cli_rc"] == 2 and "batch_size" in proc.stderr
+
+
+TWO_PROCESSES = textwrap.dedent(
+    """
+    import json, sys
+    import jax
+    import numpy as np
+
+    pid, port = int(sys.argv[1]), sys.argv[2]
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(f"127.0.0.1:{port}", num_processes=2, process_id=pid)
+    from ltcjax.train.sharding import data_mesh, is_main_process, shard_batch
+
+    d = jax.devices()  # process 0 owns d[0], d[1]; process 1 owns d[2], d[3]
+    # Interleaved: each process's devices are not one contiguous block of the mesh.
+    mesh = data_mesh([d[0], d[2], d[1], d[3]])
+    value = np.arange(16.0, dtype=np.float32).reshape(8, 2)
+    x = shard_batch({"x": value}, mesh)["x"]
+    ok = all(np.array_equal(np.asarray(s.data), value[s.index]) for s in x.addressable_shards)
+    rows = sorted(int(v) // 2 for s in x.addressable_shards for v in np.asarray(s.data)[:, 0])
+    total = float(jax.jit(lambda a: (a * np.arange(1, 9, dtype=np.float32)[:, None]).sum())(x))
+    print("RESULT", json.dumps({"ok": ok, "rows": rows, "total": total,
+                                "main": is_main_process()}))
+    """
+)
+
+
+def test_shard_batch_on_two_processes_with_interleaved_devices(tmp_path):
+    """Two JAX processes (2 CPU devices each) on this host, as on two hosts: every device
+    gets exactly its rows of the global batch, whatever the device order in the mesh."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    env = {
+        **os.environ,
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+        "JAX_PLATFORMS": "cpu",
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", TWO_PROCESSES, str(pid), port],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for pid in (0, 1)
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+        line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+        results.append(json.loads(line[len("RESULT ") :]))
+    value = [[2 * i, 2 * i + 1] for i in range(8)]
+    want_total = float(sum((i + 1) * (a + b) for i, (a, b) in enumerate(value)))
+    # Mesh positions 0, 2 belong to process 0 and 1, 3 to process 1 (2 rows each).
+    assert results[0]["rows"] == [0, 1, 4, 5] and results[1]["rows"] == [2, 3, 6, 7]
+    for r in results:
+        assert r["ok"] and r["total"] == want_total
+    assert [r["main"] for r in results] == [True, False]

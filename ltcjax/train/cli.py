@@ -192,7 +192,10 @@ def _run(args: argparse.Namespace) -> int:
     from ltcjax.registry import available_models
     from ltcjax.train.loop import TrainConfig, fit
     from ltcjax.train.model import SequenceModel
+    from ltcjax.train.sharding import is_main_process
     from ltcjax.train.task import Task
+
+    primary = is_main_process()  # on several hosts only process 0 prints and exports
 
     if args.model not in available_models():
         raise ValueError(f"model: expected one of {available_models()}, got {args.model!r}")
@@ -234,12 +237,15 @@ def _run(args: argparse.Namespace) -> int:
     )
     out = Path(args.out)
     n_params = cell.num_params(model.init(jax.random.key(0))["cell"])
-    print(
-        f"ltcjax train: {args.model} ({args.wiring}, {args.units} units, {n_params} cell "
-        f"parameters) on {args.dataset}: {len(splits.train)}/{len(splits.valid)}/"
-        f"{len(splits.test)} train/valid/test sequences; output in {out}"
-    )
+    if primary:
+        print(
+            f"ltcjax train: {args.model} ({args.wiring}, {args.units} units, {n_params} cell "
+            f"parameters) on {args.dataset}: {len(splits.train)}/{len(splits.valid)}/"
+            f"{len(splits.test)} train/valid/test sequences; output in {out}"
+        )
     result = fit(model, task, splits, config, out_dir=out, resume=args.resume)
+    if not primary:
+        return 0
     print(f"metrics log:     {out / 'metrics.jsonl'}")
     print(f"learning curves: {out / 'learning_curves.png'}")
     print(f"result:          {out / 'result.json'}")

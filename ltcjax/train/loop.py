@@ -25,7 +25,14 @@ from jaxtyping import Array, ArrayLike, Float
 from ltcjax.data.dataset import Batch, BatchIterator, SequenceData, Splits
 from ltcjax.train.checkpoint import CheckpointStore
 from ltcjax.train.model import SequenceModel
-from ltcjax.train.sharding import check_batch_divisible, data_mesh, replicate, shard_batch
+from ltcjax.train.plots import plot_learning_curves
+from ltcjax.train.sharding import (
+    check_batch_divisible,
+    data_mesh,
+    is_main_process,
+    replicate,
+    shard_batch,
+)
 from ltcjax.train.task import Task
 
 __all__ = ["FitResult", "TrainConfig", "Trainer", "fit", "make_optimizer"]
@@ -386,6 +393,19 @@ def _fmt(metrics: dict[str, float]) -> str:
     return " ".join(f"{k}={v:.4f}" for k, v in items)
 
 
+def _postfix(metrics: dict[str, float]) -> dict[str, str]:
+    """The progress bar's postfix: the running loss and metrics of the epoch (as in
+    :func:`_fmt`).
+
+    Example:
+        >>> _postfix({"loss": 0.5, "accuracy": 0.75, "f1": 0.6})
+        {'loss': '0.5000', 'accuracy': '0.7500', 'f1': '0.6000'}
+        >>> _postfix({"loss": 0.25, "mse": 0.25})  # regression: mse is the loss
+        {'loss': '0.2500'}
+    """
+    return {k: f"{v:.4f}" for k, v in metrics.items() if k == "loss" or v != metrics["loss"]}
+
+
 def _format_epoch(record: dict[str, Any], epochs: int) -> str:
     fmt = _fmt
 
@@ -410,7 +430,9 @@ def fit(
     """Train ``model`` on ``splits.train``, validate every epoch, test the best epoch.
 
     With ``out_dir``, writes ``checkpoints/`` (orbax, atomic), ``metrics.jsonl`` (one line
-    per epoch), ``learning_curves.png`` and ``result.json``. ``resume=True`` continues
+    per epoch), ``learning_curves.png`` (rewritten atomically after every epoch) and
+    ``result.json``. On several hosts only process 0 writes these files and prints; every
+    process takes part in the checkpoint writes. ``resume=True`` continues
     from the newest complete checkpoint in ``out_dir`` and gives the same parameters as an
     uninterrupted run with the same config (starts afresh if there is none).
 
@@ -424,7 +446,8 @@ def fit(
         callbacks: functions called with ``{"event": "step", "step": n, "epoch": e}`` after
             every step and with the epoch record (``"event": "epoch"``) after every epoch
             (after its checkpoint is written).
-        verbose: print one line per epoch (and progress bars if ``config.progress``).
+        verbose: print one line per epoch (and progress bars with the running loss and
+            metrics if ``config.progress``); only on process 0.
 
     Returns:
         A :class:`FitResult`.
@@ -459,6 +482,8 @@ def fit(
     best_epoch = 0
     stopped_early = False
 
+    primary = is_main_process()  # the process that writes logs, plots and results, and prints
+    verbose = verbose and primary
     out = None if out_dir is None else Path(out_dir)
     store = None
     if out is not None:
@@ -484,7 +509,7 @@ def fit(
                 f"resumed from step {int(state['step'])} (epoch {position['epoch']}, "
                 f"batch {position['batch']}) in {out / 'checkpoints'}"
             )
-    if out is not None:
+    if out is not None and primary:
         _write_jsonl(out / "metrics.jsonl", history)
 
     def meta_now() -> dict[str, Any]:
@@ -525,7 +550,7 @@ def fit(
             position = {"epoch": epoch, "batch": b + 1}
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(loss=f"{float(stats['loss_sum'] / stats['count']):.4f}")
+                bar.set_postfix(_postfix(task.metrics(partial)))
             every = config.checkpoint_every_steps
             if store is not None and every and step % every == 0 and b + 1 < len(train_iter):
                 store.save(step, state, meta_now())
@@ -555,8 +580,10 @@ def fit(
             stopped_early = epoch < config.epochs
         if verbose:
             (tqdm.write if show_bars else print)(_format_epoch(record, config.epochs))
-        if out is not None:
+        if out is not None and primary:
             _write_jsonl(out / "metrics.jsonl", history)
+            # Every epoch (atomically), so that a killed run has its plot.
+            plot_learning_curves(history, out / "learning_curves.png")
         if store is not None:
             store.save(int(state["step"]), state, meta_now())
         for cb in callbacks:
@@ -577,10 +604,9 @@ def fit(
         stopped_early=stopped_early,
         out_dir=out,
     )
-    if out is not None:
-        from ltcjax.train.plots import plot_learning_curves
-
-        plot_learning_curves(history, out / "learning_curves.png")
+    if out is not None and primary:
+        if not (out / "learning_curves.png").exists():  # e.g. resumed after the last epoch
+            plot_learning_curves(history, out / "learning_curves.png")
         summary = {
             "best_epoch": best_epoch,
             "monitor": task.monitor,
@@ -591,7 +617,9 @@ def fit(
             "config": config.to_dict(),
             "model": repr(model),
         }
-        (out / "result.json").write_text(json.dumps(summary, indent=2) + "\n")
+        tmp = out / "result.json.tmp"
+        tmp.write_text(json.dumps(summary, indent=2) + "\n")
+        os.replace(tmp, out / "result.json")
     return result
 
 

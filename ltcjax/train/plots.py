@@ -1,7 +1,9 @@
-"""Learning-curve and prediction plots (PNG, matplotlib's Agg backend)."""
+"""Learning-curve and prediction plots (PNG, matplotlib's Agg backend), written atomically:
+to a temporary file in the same directory, then renamed over the target."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,17 @@ def _figure(*args: Any, **kwargs: Any):
     from matplotlib.figure import Figure
 
     return Figure(*args, **kwargs)
+
+
+def _save_atomic(fig: Any, path: Path) -> None:
+    """Save ``fig`` as PNG to ``path`` so that readers see the old or the new file, never a
+    partial one (even if the process is killed while writing)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fig.savefig(tmp, dpi=110, format="png")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def plot_learning_curves(
@@ -64,7 +77,7 @@ def plot_learning_curves(
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    fig.savefig(path, dpi=110)
+    _save_atomic(fig, path)
     return path
 
 
@@ -102,5 +115,5 @@ def plot_predictions(
     axes[-1].set_xlabel("time (irregular observations)")
     if title:
         fig.suptitle(title)
-    fig.savefig(path, dpi=110)
+    _save_atomic(fig, path)
     return path

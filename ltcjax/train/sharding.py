@@ -4,7 +4,8 @@ its first axis, parameters and optimiser state replicated.
 The same code runs on CPU, GPU and TPU; XLA inserts the gradient all-reduce. On several
 hosts, call ``jax.distributed.initialize()`` at the start of every process (see
 docs/training.md): the mesh then spans the devices of all processes, each process builds
-the same global batch (same seed) and contributes its own rows to it.
+the same global batch (same seed) and places, on each of its own devices, the rows that the
+sharding assigns to that device (wherever the device sits in the mesh).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from typing import Any
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jaxtyping import Shaped
 
 __all__ = [
     "DATA_AXIS",
     "batch_sharding",
     "check_batch_divisible",
     "data_mesh",
+    "is_main_process",
     "replicate",
     "replicated_sharding",
     "shard_batch",
@@ -74,29 +77,39 @@ def replicate(tree: PyTree, mesh: Mesh) -> PyTree:
     return jax.device_put(tree, replicated_sharding(mesh))
 
 
-def shard_batch(batch: dict[str, np.ndarray], mesh: Mesh) -> dict[str, jax.Array]:
-    """Place a global batch (NumPy, same on every process) sharded along its first axis.
+def is_main_process() -> bool:
+    """Whether this is process 0, the one that writes logs, plots, results and exports and
+    prints progress (always true on a single host).
 
-    Each process passes the full global batch and contributes its own contiguous block of
-    rows, so single- and multi-host runs share one code path.
+    Example:
+        >>> is_main_process()
+        True
+    """
+    return jax.process_index() == 0
+
+
+def shard_batch(
+    batch: dict[str, Shaped[np.ndarray, "batch ..."]], mesh: Mesh
+) -> dict[str, Shaped[jax.Array, "batch ..."]]:
+    """Place a global batch (NumPy, the same on every process) sharded along its first axis.
+
+    Every process passes the full global batch; each of its devices receives exactly the
+    rows the sharding assigns to it (:func:`jax.make_array_from_callback`). This holds for
+    any order of the devices in the mesh, also when a process's devices are not one
+    contiguous block of it, so single- and multi-host runs share one code path.
 
     Example:
         >>> import numpy as np
-        >>> out = shard_batch({"x": np.zeros((4, 3))}, data_mesh())
-        >>> out["x"].shape
-        (4, 3)
+        >>> out = shard_batch({"x": np.arange(8.0).reshape(4, 2)}, data_mesh())
+        >>> out["x"].shape, out["x"].sum().item()
+        ((4, 2), 28.0)
     """
     sharding = batch_sharding(mesh)
-    nproc = jax.process_count()
     out = {}
     for key, value in batch.items():
         value = np.asarray(value)
         check_batch_divisible(value.shape[0], mesh)
-        if nproc == 1:
-            out[key] = jax.device_put(value, sharding)
-        else:
-            rows = value.shape[0] // nproc
-            pid = jax.process_index()
-            local = value[pid * rows : (pid + 1) * rows]
-            out[key] = jax.make_array_from_process_local_data(sharding, local, value.shape)
+        out[key] = jax.make_array_from_callback(
+            value.shape, sharding, lambda index, value=value: value[index]
+        )
     return out
