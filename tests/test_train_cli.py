@@ -50,6 +50,10 @@ def test_train_run_resume_and_export(tmp_path, capsys):
         (["--model", "lstm", "--solver", "rk4"], "model:"),
         (["--batch-size", "0"], "batch_size:"),
         (["--solver", "dopri99"], "solver"),
+        (["--model", "ctgru", "--wiring", "autoncp"], "error: wiring:"),
+        (["--wiring", "fc", "--motor", "2"], "error: motor:"),
+        (["--wiring", "ncp", "--sparsity", "0.3"], "error: sparsity:"),
+        (["--mode", "minimal"], "model:"),  # an LTC has no CfC mode
     ],
 )
 def test_bad_configs_give_clear_errors(tmp_path, capsys, argv, name):
@@ -77,5 +81,16 @@ def test_build_cell_wirings():
     assert build_cell("ltc", input_size=2, units=8, wiring="fc").output_size == 8
     with pytest.raises(ValueError, match="units"):
         build_cell("ltc", input_size=2, units=4, wiring="autoncp", motor=2)
-    with pytest.raises(ValueError, match="units"):
-        build_cell("lstm", input_size=2, units=8, wiring="ncp")
+    # Only ltc and cfc take a wiring: the error names the wiring, not the units.
+    for model in ("lstm", "ctgru", "ctrnn", "node"):
+        with pytest.raises(ValueError, match="^wiring: only the models"):
+            build_cell(model, input_size=2, units=8, wiring="autoncp")
+    assert build_cell("cfc", input_size=2, units=8, wiring="autoncp", motor=2).output_size == 2
+    with pytest.raises(ValueError, match="^motor:"):
+        build_cell("ltc", input_size=2, units=8, wiring="random", motor=2)
+    with pytest.raises(ValueError, match="^sparsity:"):
+        build_cell("ltc", input_size=2, units=8, wiring="fc", sparsity=0.2)
+    assert build_cell("ltc", input_size=2, units=8, wiring="random", sparsity=0.2).units == 8
+    # CfC's "minimal" mode is its "pure" mode.
+    assert build_cell("cfc", input_size=2, units=4, mode="minimal").mode == "pure"
+    assert build_cell("cfc", input_size=2, units=4, mode="no_gate").mode == "no_gate"

@@ -16,11 +16,15 @@ from typing import Any
 from ltcjax.data.dataset import Splits, load_npz_splits
 from ltcjax.data.synthetic import make_synthetic
 
-__all__ = ["DATASETS", "WIRINGS", "build_cell", "load_dataset", "main"]
+__all__ = ["DATASETS", "WIRED_MODELS", "WIRINGS", "build_cell", "load_dataset", "main"]
 
 #: Data sets by name. The paper's data sets join this list as their loaders land.
 DATASETS = ("synthetic", "synthetic-classification", "npz")
 WIRINGS = ("fc", "ncp", "autoncp", "random")
+#: Models that take a wiring (the others take only a number of units: ``--wiring fc``).
+WIRED_MODELS = ("ltc", "cfc")
+#: CfC mode aliases: "minimal" is the closed-form solution without the gate, ncps's "pure".
+CFC_MODE_ALIASES = {"minimal": "pure"}
 
 
 def load_dataset(
@@ -86,21 +90,27 @@ def build_cell(
     input_size: int,
     units: int,
     wiring: str = "fc",
-    motor: int = 1,
-    sparsity: float = 0.5,
+    motor: int | None = None,
+    sparsity: float | None = None,
     seed: int = 0,
     **cell_kwargs: Any,
 ):
     """Build a cell of the zoo by name with a wiring by name (see ``ltcjax train --help``).
 
     ``fc`` and ``random`` read out every neuron; ``autoncp`` is ``AutoNCP(units, motor,
-    sparsity)``; ``ncp`` is an NCP with ``motor`` motor neurons, 40% of the rest command
-    and 60% inter neurons, and dense connections between consecutive layers.
+    sparsity)``; ``ncp`` is an NCP with ``motor`` motor neurons (default 1), 40% of the rest
+    command and 60% inter neurons, and dense connections between consecutive layers.
+    ``sparsity`` (default 0.5) is for ``random`` and ``autoncp`` only, ``motor`` for ``ncp``
+    and ``autoncp`` only, and wirings other than ``fc`` for the models in
+    :data:`WIRED_MODELS` only: anything else is a ValueError naming the option. For CfC,
+    ``mode="minimal"`` is accepted as an alias of ``"pure"``.
 
     Example:
         >>> cell = build_cell("ltc", input_size=2, units=8, wiring="autoncp", motor=1)
         >>> cell.units, cell.output_size
         (8, 1)
+        >>> build_cell("cfc", input_size=2, units=4, mode="minimal").mode
+        'pure'
     """
     from ltcjax.registry import available_models, make_cell
     from ltcjax.wirings import NCP, AutoNCP, Random
@@ -111,6 +121,23 @@ def build_cell(
         raise ValueError(f"wiring: expected one of {WIRINGS}, got {wiring!r}")
     if isinstance(units, bool) or not isinstance(units, int) or units < 1:
         raise ValueError(f"units: expected a positive integer, got {units!r}")
+    if wiring != "fc" and model not in WIRED_MODELS:
+        raise ValueError(
+            f"wiring: only the models {WIRED_MODELS} take a wiring; {model!r} needs "
+            f"wiring 'fc', got {wiring!r}"
+        )
+    if motor is not None and wiring not in ("ncp", "autoncp"):
+        raise ValueError(
+            f"motor: only the ncp and autoncp wirings have motor neurons, got wiring {wiring!r}"
+        )
+    if sparsity is not None and wiring not in ("random", "autoncp"):
+        raise ValueError(
+            f"sparsity: only the random and autoncp wirings take a sparsity, got wiring {wiring!r}"
+        )
+    motor = 1 if motor is None else motor
+    sparsity = 0.5 if sparsity is None else sparsity
+    if model == "cfc" and cell_kwargs.get("mode") in CFC_MODE_ALIASES:
+        cell_kwargs["mode"] = CFC_MODE_ALIASES[cell_kwargs["mode"]]
     if wiring == "fc":
         spec: Any = units
     elif wiring == "random":
@@ -147,10 +174,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="ltc", help="model name (ltc, lstm, ...); default ltc")
     p.add_argument("--dataset", default="synthetic", help=f"one of {DATASETS}")
     p.add_argument("--data-dir", default=None, help="directory of the data set's files")
-    p.add_argument("--wiring", default="fc", help=f"one of {WIRINGS} (LTC); default fc")
+    p.add_argument(
+        "--wiring", default="fc", help=f"one of {WIRINGS} (models {WIRED_MODELS}); default fc"
+    )
     p.add_argument("--units", type=int, default=16, help="number of neurons (default 16)")
-    p.add_argument("--motor", type=int, default=None, help="motor neurons of ncp/autoncp")
-    p.add_argument("--sparsity", type=float, default=0.5, help="random/autoncp sparsity")
+    p.add_argument(
+        "--motor", type=int, default=None, help="motor neurons of ncp/autoncp (default: outputs)"
+    )
+    p.add_argument(
+        "--sparsity", type=float, default=None, help="random/autoncp sparsity (default 0.5)"
+    )
+    p.add_argument("--mode", default=None, help="CfC mode: default, no_gate, pure (alias minimal)")
     p.add_argument("--solver", default=None, help="ODE solver of the cell (e.g. fused, euler)")
     p.add_argument("--ode-unfolds", type=int, default=None, help="solver sub-steps")
     p.add_argument("--constraint", default=None, help="LTC positivity: softplus or clip")
@@ -208,7 +242,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     task = Task(**task_kwargs)
     cell_kwargs: dict[str, Any] = {}
-    for name in ("solver", "ode_unfolds", "constraint"):
+    for name in ("solver", "ode_unfolds", "constraint", "mode"):
         if getattr(args, name) is not None:
             cell_kwargs[name] = getattr(args, name)
     cell = build_cell(
@@ -216,7 +250,9 @@ def _run(args: argparse.Namespace) -> int:
         input_size=splits.train.num_features,
         units=args.units,
         wiring=args.wiring,
-        motor=args.motor or task.output_dim,
+        motor=task.output_dim
+        if args.motor is None and args.wiring in ("ncp", "autoncp")
+        else args.motor,
         sparsity=args.sparsity,
         seed=args.seed,
         **cell_kwargs,
