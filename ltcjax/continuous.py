@@ -329,7 +329,8 @@ def odeint_sequence(
         solver: a Diffrax solver (instance, name such as ``"tsit5"``, or
             :class:`~ltcjax.solvers.DiffraxSolver`). Default: the cell's own ``solver`` if
             that is a Diffrax solver, else ``diffrax.Tsit5()``. It must be adaptive (have
-            an error estimate).
+            an error estimate). Its ``throw`` field is ignored: failures are governed by
+            this function's own ``throw`` argument (default False: a status per sequence).
         rtol, atol, max_steps, adjoint, dt0: override the solver configuration's values
             (defaults 1e-3, 1e-6, 4096, ``"recursive"``, automatic). ``max_steps`` bounds
             the steps of each whole sequence. ``adjoint="backsolve"`` is approximate and
@@ -346,7 +347,9 @@ def odeint_sequence(
             (dense output), in any order, >= ``t0``; query times after the last observation
             hold the last input (continuous-time forecasting).
         throw: raise (via Diffrax, also inside ``jit``) when a solve fails, instead of
-            returning a status and NaN states.
+            returning a status and NaN states. This, not ``DiffraxSolver.throw``, decides:
+            ``odeint_sequence(cell, ...)`` with ``cell.solver=DiffraxSolver(..., throw=True)``
+            still returns a status unless ``throw=True`` is passed here.
 
     Returns:
         A :class:`ContinuousSolution`. Concrete bad times raise a ValueError naming the
