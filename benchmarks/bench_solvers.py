@@ -14,8 +14,9 @@ For one randomly initialised LTC and a batch of irregularly sampled sequences:
   median of repeated runs on this machine.
 
 Run: ``python benchmarks/bench_solvers.py [--quick]``; writes
-``benchmarks/results/solvers_cpu.json`` and ``.md``. Timings depend on the machine and its
-load; the errors and step counts do not.
+``benchmarks/results/solvers_cpu.json`` and ``.md``. ``--only fused,tsit5`` re-measures only
+those solvers and keeps the other rows of the existing results (``--note`` records why).
+Timings depend on the machine and its load; the errors and step counts do not.
 """
 
 from __future__ import annotations
@@ -88,6 +89,14 @@ def main():
     parser.add_argument(
         "--markdown-only", action="store_true", help="rewrite the .md table from the .json"
     )
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated solver names (fused, euler, rk4, tsit5, kvaerno5): re-measure "
+        "only these and keep the other rows of the existing results file",
+    )
+    parser.add_argument("--repeats", type=int, default=None, help="timing repeats (median)")
+    parser.add_argument("--note", default=None, help="a note for the results' header")
     args = parser.parse_args()
     if args.markdown_only:
         suffix = "_quick" if args.quick else ""
@@ -95,7 +104,7 @@ def main():
         (RESULTS / f"solvers_cpu{suffix}.md").write_text(to_markdown(data["meta"], data["rows"]))
         return
     batch, steps, features, units = (4, 8, 3, 8) if args.quick else (16, 32, 4, args.units)
-    repeats = 2 if args.quick else 5
+    repeats = args.repeats or (2 if args.quick else 5)
 
     xs, times, gaps = make_data(batch, steps, features)
     base = LTCCell(input_size=features, units=units)
@@ -116,6 +125,15 @@ def main():
     with jax.enable_x64(True):
         params64 = base.init(key, dtype=jnp.float64)
         reference = scipy_states(base, params64, xs, gaps)
+    only = None if args.only is None else set(args.only.split(","))
+    if only is not None:
+        unknown = only - {name for name, _, _ in configs}
+        if unknown:
+            raise SystemExit(f"--only: unknown solver names {sorted(unknown)}")
+        configs = [c for c in configs if c[0] in only]
+    suffix = "_quick" if args.quick else ""
+    previous = RESULTS / f"solvers_cpu{suffix}.json"
+    kept = json.loads(previous.read_text())["rows"] if only and previous.exists() else []
     params32 = base.init(key)
     meta = dict(
         workload=f"LTC fully connected, {units} units, {features} inputs, batch {batch}, "
@@ -126,6 +144,8 @@ def main():
         diffrax=diffrax.__version__,
         quick=args.quick,
     )
+    if args.note:
+        meta["note"] = args.note
 
     for name, cfg, evals_per_step in configs:
         fixed = "ode_unfolds" in cfg
@@ -172,8 +192,16 @@ def main():
             )
         )
         print(rows[-1], flush=True)
-        write(meta, rows, args.quick)  # after every row: a partial table survives a timeout
-    print(to_markdown(meta, rows))
+        # after every row: a partial table survives a timeout
+        write(meta, _merge(kept, rows), args.quick)
+    print(to_markdown(meta, _merge(kept, rows)))
+
+
+def _merge(kept, rows):
+    """``kept`` rows with those re-measured in ``rows`` replaced (same solver and setting)."""
+    new = {(r["solver"], r["setting"]): r for r in rows}
+    merged = [new.pop((r["solver"], r["setting"]), r) for r in kept]
+    return merged + list(new.values())
 
 
 def write(meta, rows, quick):
