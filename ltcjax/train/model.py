@@ -27,15 +27,17 @@ def project_cell_params(cell: RecurrentCell, params: PyTree) -> PyTree:
 
     A cell may define ``project_params(params)``; an :class:`~ltcjax.LTCCell` with
     ``constraint="clip"`` is projected by :func:`ltcjax.project_params` (clip ``w,
-    sensory_w, cm, gleak`` to >= 0). Cells without a constraint are left unchanged.
+    sensory_w, cm, gleak`` to small positive minima). Cells without a constraint are left
+    unchanged.
 
     Example:
         >>> import jax, jax.numpy as jnp
-        >>> from ltcjax import LTCCell
+        >>> from ltcjax import LTCCell, project_params
         >>> cell = LTCCell(input_size=1, units=3, constraint="clip")
         >>> p = cell.init(jax.random.key(0))._replace(cm=-jnp.ones(3))
-        >>> project_cell_params(cell, p).cm.tolist()
-        [0.0, 0.0, 0.0]
+        >>> q = project_cell_params(cell, p)
+        >>> bool((q.cm > 0).all()), q.cm.tolist() == project_params(cell, p).cm.tolist()
+        (True, True)
     """
     method = getattr(cell, "project_params", None)
     if callable(method):
