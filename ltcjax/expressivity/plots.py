@@ -278,6 +278,9 @@ def plot_computational_depth(
 ):
     """Bar chart of the mean computational depth per activation and model (Table 2).
 
+    Bars are means over the draws; where rows carry ``computational_depth_median`` it is drawn
+    as a black marker on each bar (the depth is heavy-tailed, so the two differ).
+
     Example:
         >>> rows = [dict(model="ltc", activation="tanh", layer=1, depth=1,
         ...              computational_depth_mean=3.0, computational_depth_std=1.0)]
@@ -290,18 +293,18 @@ def plot_computational_depth(
     models = _series_order(sel)
     fig, ax = plt.subplots(figsize=(1.6 * len(acts) + 2, 3.2))
     width = 0.8 / len(models)
+    has_median = False
     for i, model in enumerate(models):
-        vals = []
+        vals, meds = [], []
         for act in acts:
             m = _select(sel, series=model, activation=act)
             vals.append(m[0]["computational_depth_mean"] if m else math.nan)
-        ax.bar(
-            np.arange(len(acts)) + (i - (len(models) - 1) / 2) * width,
-            vals,
-            width,
-            color=MODEL_COLORS.get(model),
-            label=MODEL_LABELS.get(model, model),
-        )
+            meds.append(m[0].get("computational_depth_median", math.nan) if m else math.nan)
+        xs = np.arange(len(acts)) + (i - (len(models) - 1) / 2) * width
+        ax.bar(xs, vals, width, color=MODEL_COLORS.get(model), label=MODEL_LABELS.get(model, model))
+        if np.isfinite(meds).any():
+            ax.plot(xs, meds, "k_", ms=10, mew=2, label=None if has_median else "median")
+            has_median = True
     ax.set_xticks(range(len(acts)), [ACTIVATION_LABELS.get(a, a) for a in acts])
     ax.set_yscale("log")
     ax.set_ylabel("computational depth (steps / interval)")
