@@ -21,8 +21,8 @@ With ``act`` the chosen activation (tanh, sigmoid, ReLU or hard-tanh):
 With ``ltc_decay="signed"`` the LTC uses the paper's Eq. 1 literally, without absolute values:
 ``dy/dt = -y * (1/tau + f_in + f_rec) + f_in * A_in + f_rec * A_rec``. For sign-changing
 activations (tanh, hard-tanh) the decay rate can then turn negative and the state grows; this
-variant is not covered by Theorems 1 and 2 but reproduces the magnitude of the paper's LTC
-trajectory lengths (see the expressivity report).
+variant is not covered by Theorems 1 and 2; its trajectory lengths come closer to the paper's
+LTC values than the ``|f|`` form's (see the expressivity report for how close, and caveats).
 
 For CT-RNN and Neural ODE, ``f_in = act(W_in u + b_in)`` by default (the form listed in the
 reference for the paper's experiment). With ``recurrent=True`` they instead use the paper's
