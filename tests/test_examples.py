@@ -18,7 +18,7 @@ def _load(name):
     return module
 
 
-@pytest.mark.slow  # ~25 s on a quiet 2-core CPU, mostly compiling the adaptive gradient
+@pytest.mark.slow  # ~19 s on the quiet 2-core CPU, mostly compiling the adaptive gradient
 def test_irregular_oscillator_runs_learns_and_writes_its_figure(tmp_path):
     pytest.importorskip("optax")
     example = _load("irregular_oscillator")
