@@ -358,8 +358,10 @@ class LTCCell(RecurrentCell):
             s_num, s_den = fast_synaptic_currents(sensory, u)
             return fused_solve(p, v, s_num, s_den, dt, rec, self.ode_unfolds, self.epsilon)
         s_num, s_den = sensory_currents(p, u, smask)
-        f = lambda v: _vector_field(p, v, s_num, s_den, rec)  # noqa: E731
-        return integrate(f, v, dt, self.solver, self.ode_unfolds)
+        # The sensory currents are per example: passing them as args lets a Diffrax solver
+        # solve each sequence of a batch on its own (own steps, own failure).
+        f = lambda v, s_num, s_den: _vector_field(p, v, s_num, s_den, rec)  # noqa: E731
+        return integrate(f, v, dt, self.solver, self.ode_unfolds, args=(s_num, s_den))
 
 
 # -- pure numerics ---------------------------------------------------------------------------

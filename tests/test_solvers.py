@@ -276,19 +276,10 @@ def _ctrnn(**kwargs):
     return ctrnn.CTRNNCell(input_size=2, units=5, **kwargs)
 
 
-_LTC_PER_EXAMPLE = pytest.mark.xfail(
-    strict=True,
-    reason="needs LTCCell.solve to pass its sensory currents to integrate(..., args=...) "
-    "(ltcjax/ltc.py, owned elsewhere): until then its batched Diffrax solve shares steps",
-)
-
-
 @pytest.mark.parametrize(
     "make_cell",
     [
-        pytest.param(
-            lambda **kw: LTCCell(input_size=2, units=5, **kw), id="ltc", marks=_LTC_PER_EXAMPLE
-        ),
+        pytest.param(lambda **kw: LTCCell(input_size=2, units=5, **kw), id="ltc"),
         pytest.param(_ctrnn, id="ctrnn"),
     ],
 )
@@ -307,9 +298,7 @@ def test_unroll_with_adaptive_solver_solves_each_sequence_alone(x64, make_cell):
 @pytest.mark.parametrize(
     "make_cell",
     [
-        pytest.param(
-            lambda **kw: LTCCell(input_size=2, units=5, **kw), id="ltc", marks=_LTC_PER_EXAMPLE
-        ),
+        pytest.param(lambda **kw: LTCCell(input_size=2, units=5, **kw), id="ltc"),
         pytest.param(_ctrnn, id="ctrnn"),
     ],
 )
