@@ -1,8 +1,8 @@
 """Former home of the model export: the same module as :mod:`ltcjax.export`.
 
-``from ltcjax.train.export import load_exported`` keeps working and stays light: the
-package ``ltcjax.train`` imports its training modules lazily, so this loads only JAX and
-NumPy (no Optax, Orbax or Flax).
+``from ltcjax.train.export import load_exported`` keeps working, but importing it runs
+``ltcjax.train`` (Optax, Orbax); a deployment that must not load the training code imports
+:mod:`ltcjax.export` instead, which needs only JAX and NumPy.
 
 Example:
     >>> import ltcjax.export, ltcjax.train.export
