@@ -116,19 +116,7 @@ class RecurrentCell:
         if x.ndim != 2 or x.shape[-1] != self.input_size:
             raise ValueError(f"x: expected shape (batch, {self.input_size}), got {tuple(x.shape)}")
         dtype = _float_dtype(params)
-        expected = jax.eval_shape(lambda: self.initial_state(x.shape[:1], dtype))
-        shapes = jax.tree.map(lambda a: a.shape, expected)
-        if jax.tree.structure(state) != jax.tree.structure(expected):
-            raise ValueError(
-                f"state: expected a pytree of shapes {shapes} (batch {x.shape[0]} from x), "
-                f"got structure {jax.tree.structure(state)}"
-            )
-        for want, got in zip(jax.tree.leaves(expected), jax.tree.leaves(state), strict=True):
-            if tuple(jnp.shape(got)) != want.shape:
-                raise ValueError(
-                    f"state: expected shape {want.shape} (batch {x.shape[0]} from x, "
-                    f"state_size {self.state_size}), got {tuple(jnp.shape(got))}"
-                )
+        check_state(self, state, x.shape[:1], dtype, f"batch {x.shape[0]} from x")
         if jnp.ndim(dt) > 1 or (jnp.ndim(dt) == 1 and jnp.shape(dt) != x.shape[:1]):
             raise ValueError(
                 f"dt: expected a scalar or shape ({x.shape[0]},), got {tuple(jnp.shape(dt))}"
@@ -154,6 +142,43 @@ def _float_dtype(params: PyTree) -> Any:
     if not leaves:
         return jnp.float32
     return jnp.result_type(*leaves)
+
+
+def check_state(
+    cell: RecurrentCell,
+    state: PyTree,
+    batch_shape: tuple[int, ...],
+    dtype: Any,
+    context: str = "",
+    name: str = "state",
+) -> None:
+    """Raise a ValueError naming ``name`` unless ``state`` has the structure and shapes of
+    ``cell.initial_state(batch_shape, dtype)``; ``context`` says where the batch came from.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from ltcjax import LTCCell
+        >>> cell = LTCCell(units=4, input_size=2)
+        >>> check_state(cell, jnp.zeros((3, 4)), (3,), jnp.float32)
+        >>> check_state(cell, jnp.zeros((3, 5)), (3,), jnp.float32)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: state: expected shape (3, 4) (state_size 4), got (3, 5)
+    """
+    expected = jax.eval_shape(lambda: cell.initial_state(batch_shape, dtype))
+    where = f"{context}, " if context else ""
+    if jax.tree.structure(state) != jax.tree.structure(expected):
+        shapes = jax.tree.map(lambda a: a.shape, expected)
+        raise ValueError(
+            f"{name}: expected a pytree of shapes {shapes} ({where}state_size "
+            f"{cell.state_size}), got structure {jax.tree.structure(state)}"
+        )
+    for want, got in zip(jax.tree.leaves(expected), jax.tree.leaves(state), strict=True):
+        if tuple(jnp.shape(got)) != want.shape:
+            raise ValueError(
+                f"{name}: expected shape {want.shape} ({where}state_size {cell.state_size}), "
+                f"got {tuple(jnp.shape(got))}"
+            )
 
 
 def check_dt(dt: Float[ArrayLike, "*batch"] | float) -> None:

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
-from ltcjax.cell import PyTree, RecurrentCell, _float_dtype
+from ltcjax.cell import PyTree, RecurrentCell, _float_dtype, check_state
 
 
 def unroll(
@@ -264,18 +264,8 @@ def _build_mask(
 def _check_initial_state(
     cell: RecurrentCell, initial_state: PyTree, batch: int, batched: bool, dtype: Any
 ) -> PyTree:
-    expected = cell.initial_state((batch,) if batched else (), dtype)
-    got_struct = jax.tree.structure(initial_state)
-    if got_struct != jax.tree.structure(expected):
-        raise ValueError(
-            f"initial_state: expected a pytree like {jax.tree.map(lambda a: a.shape, expected)}, "
-            f"got structure {got_struct}"
-        )
-    for want, got in zip(jax.tree.leaves(expected), jax.tree.leaves(initial_state), strict=True):
-        if tuple(jnp.shape(got)) != want.shape:
-            raise ValueError(
-                f"initial_state: expected shape {want.shape}, got {tuple(jnp.shape(got))}"
-            )
+    batch_shape = (batch,) if batched else ()
+    check_state(cell, initial_state, batch_shape, dtype, "batch from inputs", "initial_state")
     state = jax.tree.map(lambda a: jnp.asarray(a, dtype), initial_state)
     if not batched:
         state = jax.tree.map(lambda a: a[None], state)
