@@ -35,7 +35,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from ltcjax import LTCCell
-from ltcjax.continuous import odeint_sequence
+from ltcjax.continuous import odeint_sequence, status_message
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -70,6 +70,16 @@ def scipy_states(cell, params, xs, gaps):
             v = solve_ivp(f, (0, gaps[b, k]), v, "DOP853", rtol=1e-10, atol=1e-12).y[:, -1]
             out[b, k] = v
     return out
+
+
+def _failures(status) -> str | None:
+    """'k of B sequences: <reason>' for the sequences whose solve failed, or None."""
+    status = np.asarray(status)
+    bad = status[status != 0]
+    if bad.size == 0:
+        return None
+    reasons = sorted({status_message(code) for code in bad})
+    return f"{bad.size} of {status.size} sequences ({'; '.join(reasons)})"
 
 
 def median_time(fn, *args, repeats):
@@ -164,11 +174,13 @@ def main():
                 states = _unroll_states(cell, params64, xs, gaps)
                 steps_per_interval = float(cfg["ode_unfolds"])
                 rejected = 0.0
+                failed = None
             else:
                 sol = odeint_sequence(base, params64, xs, times, t0=0.0, **cfg)
                 states = sol.states
                 steps_per_interval = float(np.mean(np.asarray(sol.steps_per_interval)[:, 1:]))
                 rejected = float(np.mean(sol.num_rejected_steps)) / (steps - 1)
+                failed = _failures(sol.status)
             error = float(np.max(np.abs(np.asarray(states) - reference)))
 
         xs32, times32, gaps32 = (jnp.asarray(a, jnp.float32) for a in (xs, times, gaps))
@@ -189,6 +201,7 @@ def main():
                 evals_per_interval=evals,
                 forward_ms=1e3 * t_fwd,
                 forward_backward_ms=1e3 * t_bwd,
+                failed=failed,
             )
         )
         print(rows[-1], flush=True)
@@ -241,7 +254,9 @@ def to_markdown(meta, rows):
         evals = r["evals_per_interval"]
         evals = "n/a (implicit)" if evals is None else f"{evals:.1f}"
         error = f"{r['max_error']:.1e}"
-        if not r["max_error"] < 1e3:  # the state is bounded by O(1) reversal potentials
+        if r.get("failed"):  # the solver reported failures (NaN states), e.g. max_steps
+            error = f"failed: {r['failed']}"
+        elif not r["max_error"] < 1e3:  # the state is bounded by O(1) reversal potentials
             error = f"diverged ({error})"
         lines.append(
             f"| {r['solver']} | {r['setting']} | {error} | "
