@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +22,7 @@ import optax
 from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.data.dataset import Batch, BatchIterator, SequenceData, Splits
+from ltcjax.train.atomic import write_text_atomically
 from ltcjax.train.checkpoint import CheckpointStore
 from ltcjax.train.model import SequenceModel
 from ltcjax.train.plots import plot_learning_curves
@@ -382,9 +382,7 @@ def _is_better(value: float, best: float | None, mode: str) -> bool:
 
 
 def _write_jsonl(path: Path, history: list[dict[str, Any]]) -> None:
-    tmp = path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in history))
-    os.replace(tmp, path)
+    write_text_atomically(path, "".join(json.dumps(r) + "\n" for r in history))
 
 
 def _fmt(metrics: dict[str, float]) -> str:
@@ -617,9 +615,7 @@ def fit(
             "config": config.to_dict(),
             "model": repr(model),
         }
-        tmp = out / "result.json.tmp"
-        tmp.write_text(json.dumps(summary, indent=2) + "\n")
-        os.replace(tmp, out / "result.json")
+        write_text_atomically(out / "result.json", json.dumps(summary, indent=2) + "\n")
     return result
 
 

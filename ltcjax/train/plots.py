@@ -1,15 +1,16 @@
-"""Learning-curve and prediction plots (PNG, matplotlib's Agg backend), written atomically:
-to a temporary file in the same directory, then renamed over the target."""
+"""Learning-curve and prediction plots (PNG, matplotlib's Agg backend), written atomically
+(:func:`ltcjax.train.atomic.write_atomically`)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from jaxtyping import Float
+
+from ltcjax.train.atomic import write_atomically
 
 __all__ = ["plot_learning_curves", "plot_predictions"]
 
@@ -21,17 +22,6 @@ def _figure(*args: Any, **kwargs: Any):
     from matplotlib.figure import Figure
 
     return Figure(*args, **kwargs)
-
-
-def _save_atomic(fig: Any, path: Path) -> None:
-    """Save ``fig`` as PNG to ``path`` so that readers see the old or the new file, never a
-    partial one (even if the process is killed while writing)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fig.savefig(tmp, dpi=110, format="png")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def plot_learning_curves(
@@ -77,7 +67,7 @@ def plot_learning_curves(
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    _save_atomic(fig, path)
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     return path
 
 
@@ -115,5 +105,5 @@ def plot_predictions(
     axes[-1].set_xlabel("time (irregular observations)")
     if title:
         fig.suptitle(title)
-    _save_atomic(fig, path)
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     return path
