@@ -181,6 +181,24 @@ def check_state(
             )
 
 
+def check_last_axis(name: str, value: Any, size: int, what: str) -> None:
+    """Raise a ValueError naming ``name`` unless ``value``'s last axis has ``size`` entries
+    (leading batch axes are left to broadcasting); ``what`` says what the axis holds.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> check_last_axis("x", jnp.ones((5, 2)), 2, "input_size features")
+        >>> check_last_axis("x", jnp.ones(4), 2, "input_size features")
+        Traceback (most recent call last):
+        ...
+        ValueError: x: expected shape (..., 2) (input_size features), got (4,)
+    """
+    if jnp.ndim(value) == 0 or jnp.shape(value)[-1] != size:
+        raise ValueError(
+            f"{name}: expected shape (..., {size}) ({what}), got {tuple(jnp.shape(value))}"
+        )
+
+
 def check_dt(dt: Float[ArrayLike, "*batch"] | float) -> None:
     """Raise a ValueError naming ``dt`` if a concrete ``dt`` has NaN, inf or negative values.
 

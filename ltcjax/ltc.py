@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ltcjax.cell import RecurrentCell, check_choice, check_positive_int
+from ltcjax.cell import RecurrentCell, check_choice, check_last_axis, check_positive_int
 from ltcjax.lstm import LSTMParams, init_lstm, lstm_step
 from ltcjax.solvers import DiffraxSolver, integrate, validate_solver
 from ltcjax.wirings import FullyConnected, Wiring, resolve_wiring
@@ -295,11 +295,7 @@ class LTCCell(RecurrentCell):
             ...
             ValueError: x: expected shape (..., 2) (input_size features), got (4,)
         """
-        if jnp.ndim(x) == 0 or jnp.shape(x)[-1] != self.input_size:
-            raise ValueError(
-                f"x: expected shape (..., {self.input_size}) (input_size features), "
-                f"got {tuple(jnp.shape(x))}"
-            )
+        check_last_axis("x", x, self.input_size, "input_size features")
         if self.mixed_memory:
             if not (isinstance(state, tuple | list) and len(state) == 2):
                 raise ValueError(
@@ -310,11 +306,7 @@ class LTCCell(RecurrentCell):
         else:
             leaves = (state,)
         for leaf in leaves:
-            if jnp.ndim(leaf) == 0 or jnp.shape(leaf)[-1] != self.units:
-                raise ValueError(
-                    f"state: expected shape (..., {self.units}) (units), "
-                    f"got {tuple(jnp.shape(leaf))}"
-                )
+            check_last_axis("state", leaf, self.units, "units")
 
     def step(self, params: LTCParams, state, x, dt):
         """Advance one observation: ``(state, y) = step(params, state, x, dt)``."""
@@ -594,16 +586,8 @@ def tau_sys(
         >>> bool(jnp.all((lo <= t) & (t <= hi)))
         True
     """
-    if jnp.ndim(state) == 0 or jnp.shape(state)[-1] != cell.units:
-        raise ValueError(
-            f"state: expected shape (..., {cell.units}) (the neurons' potentials v), "
-            f"got {tuple(jnp.shape(state))}"
-        )
-    if jnp.ndim(x) == 0 or jnp.shape(x)[-1] != cell.input_size:
-        raise ValueError(
-            f"x: expected shape (..., {cell.input_size}) (input_size features), "
-            f"got {tuple(jnp.shape(x))}"
-        )
+    check_last_axis("state", state, cell.units, "the neurons' potentials v")
+    check_last_axis("x", x, cell.input_size, "input_size features")
     p = cell.effective_params(params)
     mask, smask = cell.sparsity_masks()
     _, s_den = sensory_currents(p, cell.map_inputs(params, x), smask)
