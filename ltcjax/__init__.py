@@ -13,24 +13,32 @@ Example:
     (4, 10, 2)
 """
 
-from ltcjax.cell import RecurrentCell
-from ltcjax.cfc import CfCCell, CfCParams, lecun_tanh
+from ltcjax import solvers
+from ltcjax.cell import ContinuousTimeCell, RecurrentCell
 from ltcjax.convert import from_ncps_cfc, from_ncps_ltc
-from ltcjax.ctgru import CTGRUCell, CTGRUParams
-from ltcjax.ctrnn import CTRNNCell, CTRNNParams
-from ltcjax.lstm import LSTMCell, LSTMParams
-from ltcjax.ltc import (
+from ltcjax.models import (
+    CfCCell,
+    CfCParams,
+    CTGRUCell,
+    CTGRUParams,
+    CTRNNCell,
+    CTRNNParams,
+    LSTMCell,
+    LSTMParams,
     LTCCell,
     LTCParams,
+    ODERNNCell,
+    ODERNNParams,
+    lecun_tanh,
     project_params,
     state_bounds,
     tau_sys,
     tau_sys_bounds,
 )
-from ltcjax.node import ODERNNCell, ODERNNParams
 from ltcjax.registry import available_models, make_cell, register
-from ltcjax.sequence import unroll, validate_timespans
-from ltcjax.solvers import DiffraxSolver
+from ltcjax.sequence import unroll
+from ltcjax.solvers import RK4, DiffraxSolver, Euler, Fused
+from ltcjax.validation import validate_timespans
 from ltcjax.wirings import NCP, AutoNCP, FullyConnected, Random, Wiring
 
 __version__ = "0.1.0"
@@ -39,15 +47,18 @@ __all__ = [
     "AutoNCP",
     "available_models",
     "CfCCell",
+    "ContinuousTimeCell",
     "CfCParams",
     "CTGRUCell",
     "CTGRUParams",
     "CTRNNCell",
     "CTRNNParams",
     "DiffraxSolver",
+    "Euler",
     "from_ncps_cfc",
     "from_ncps_ltc",
     "FullyConnected",
+    "Fused",
     "lecun_tanh",
     "LSTMCell",
     "LSTMParams",
@@ -61,6 +72,8 @@ __all__ = [
     "Random",
     "RecurrentCell",
     "register",
+    "RK4",
+    "solvers",
     "state_bounds",
     "tau_sys",
     "tau_sys_bounds",

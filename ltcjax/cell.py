@@ -1,38 +1,51 @@
-"""The recurrent-cell interface shared by every model in ltcjax.
+"""The interfaces every model implements: :class:`RecurrentCell` and :class:`ContinuousTimeCell`.
 
 A cell is an immutable, hashable configuration object (a frozen dataclass) with pure
-functions over parameter pytrees. It never holds arrays that change during training, so a
-cell can be closed over by ``jax.jit`` or passed as a static argument.
+functions over parameter pytrees. It never holds arrays, so a cell can be closed over by
+``jax.jit`` or passed as a static argument; randomness (dropout) arrives as a ``key``.
 
-Every cell implements, for a single (unbatched) example:
+A :class:`RecurrentCell` implements, for a single (unbatched) example:
 
 * ``init(key) -> params``: a pytree of parameters;
-* ``initial_state(batch_shape=(), dtype=float32) -> state``: a pytree of zeros;
-* ``step(params, state, x, dt) -> (state, y)``: advance by one observation, where ``x`` has
-  shape ``(input_size,)`` and ``dt`` is the elapsed time (a scalar);
+* ``state_size``, ``output_size``: sizes;
+* ``step(params, state, x, dt, *, key=None) -> (state, y)``: advance by one observation,
+  where ``x`` has shape ``(input_size,)`` and ``dt`` is the elapsed time (a scalar);
 
-and inherits ``apply`` (sequences, batches, elapsed times and masks, see
-:func:`ltcjax.sequence.unroll`) and ``step_batch`` from :class:`RecurrentCell`.
+and inherits ``initial_state``, ``apply`` (sequences, batches, elapsed times, masks, see
+:func:`ltcjax.unroll`), ``step_batch`` (streaming), ``project`` and ``num_params``.
+
+A :class:`ContinuousTimeCell` instead implements ``vector_field(params, state, x)`` and has
+``solver`` and ``ode_unfolds`` fields: its ``step`` integrates the vector field over ``dt``
+with the solver (:mod:`ltcjax.solvers`), and it also runs in
+:func:`ltcjax.continuous.odeint_sequence`. A new model is one file: see docs/design.md.
 """
 
 from __future__ import annotations
 
+import abc
+import dataclasses
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-PyTree = Any
+from ltcjax.custom_types import PyTree
+from ltcjax.deprecation import warn_renamed
+from ltcjax.sequence import unroll
+from ltcjax.solvers import Solver, as_solver
+from ltcjax.validation import argument_error, check_dt, check_state, float_dtype
+
+__all__ = ["ContinuousTimeCell", "RecurrentCell"]
 
 
-class RecurrentCell:
-    """Base class of all pure recurrent cells.
+class RecurrentCell(abc.ABC):
+    """The interface of all pure recurrent cells.
 
-    Subclasses are frozen dataclasses that define ``input_size`` (a field) and the
-    ``state_size`` and ``output_size`` properties, and implement ``init``,
-    ``initial_state`` and ``step``.
+    Subclasses are frozen dataclasses with an ``input_size`` field; they implement
+    ``state_size``, ``output_size``, ``init`` and ``step``.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -46,61 +59,92 @@ class RecurrentCell:
 
     input_size: int
     #: Whether ``step`` uses the elapsed time ``dt``. Discrete-time cells ignore it.
-    uses_time: bool = True
+    uses_time: ClassVar[bool] = True
+    #: Whether ``step`` broadcasts over leading batch axes of ``state`` and ``x`` (then
+    #: :func:`ltcjax.unroll` calls it on the whole batch instead of ``vmap``-ing it; the
+    #: LTC's hand-written derivative then sees the batch at once).
+    broadcasts_batch: ClassVar[bool] = False
+
+    # -- what a model defines -------------------------------------------------------------
+    @property
+    @abc.abstractmethod
+    def state_size(self) -> int:
+        """Size of the (flat) state."""
+
+    @property
+    @abc.abstractmethod
+    def output_size(self) -> int:
+        """Size of each output."""
+
+    @abc.abstractmethod
+    def init(self, key: jax.Array, dtype: Any = jnp.float32) -> PyTree:
+        """Draw initial parameters (a pytree)."""
+
+    @abc.abstractmethod
+    def step(
+        self,
+        params: PyTree,
+        state: PyTree,
+        x: Float[ArrayLike, "*batch features"],
+        dt: Float[ArrayLike, "*batch"],
+        *,
+        key: jax.Array | None = None,
+    ) -> tuple[PyTree, Float[Array, "*batch outputs"]]:
+        """Advance one observation: ``(state, y) = step(params, state, x, dt)``.
+
+        ``key`` is a PRNG key for a stochastic step (dropout; training mode); None is
+        deterministic. Cells without randomness ignore it.
+        """
+
+    # -- what a model may refine ----------------------------------------------------------
+    @property
+    def is_stochastic(self) -> bool:
+        """Whether ``step`` draws random numbers from its ``key`` (e.g. dropout)."""
+        return False
 
     @property
     def remat_by_default(self) -> bool:
-        """Whether :func:`ltcjax.sequence.unroll` rematerialises each step by default.
+        """Whether :func:`ltcjax.unroll` rematerialises each step by default.
 
         True unless the cell's step has a derivative whose residuals are already small
         (the LTC's fused solver), where recomputing the forward pass only costs time.
         """
         return True
 
-    @property
-    def state_size(self) -> int:
-        raise NotImplementedError
-
-    @property
-    def output_size(self) -> int:
-        raise NotImplementedError
-
-    def init(self, key: jax.Array) -> PyTree:
-        raise NotImplementedError
-
     def initial_state(self, batch_shape: tuple[int, ...] = (), dtype: Any = jnp.float32) -> PyTree:
         """Zero state: an array of shape ``batch_shape + (state_size,)``."""
         return jnp.zeros((*batch_shape, self.state_size), dtype)
 
-    def step(
-        self, params: PyTree, state: PyTree, x: jax.Array, dt: jax.Array
-    ) -> tuple[PyTree, jax.Array]:
-        raise NotImplementedError
+    def with_solver(self, solver: Any) -> RecurrentCell:
+        """This cell with another solver; only continuous-time cells have one."""
+        raise argument_error(
+            "solver",
+            "None for a discrete-time cell",
+            f"{solver!r} ({type(self).__name__} has no solver to choose)",
+        )
 
-    def batched_step(
-        self, params: PyTree, state: PyTree, x: jax.Array, dt: jax.Array
-    ) -> tuple[PyTree, jax.Array]:
-        """``step`` for a batch: ``x`` (B, F), ``dt`` (B,), state with a leading batch axis.
+    def project(self, params: PyTree) -> PyTree:
+        """Project ``params`` onto the cell's constraint set after an optimiser update
+        (identity unless the cell has a constraint, e.g. ``LTCCell(constraint="clip")``)."""
+        return params
 
-        The default vmaps ``step``; a cell whose equations broadcast over a batch can
-        override it (the LTC does, so that its custom derivative sees the whole batch).
-        """
-        return jax.vmap(self.step, in_axes=(None, 0, 0, 0))(params, state, x, dt)
-
+    # -- what every cell inherits ---------------------------------------------------------
     def step_batch(
         self,
         params: PyTree,
         state: PyTree,
         x: Float[ArrayLike, "batch features"],
         dt: Float[ArrayLike, "*batch"] | float = 1.0,
+        *,
+        key: jax.Array | None = None,
     ) -> tuple[PyTree, Float[Array, "batch outputs"]]:
-        """One step for a batch: ``x`` of shape (B, F), ``dt`` scalar or (B,).
+        """One checked step for a batch: ``x`` of shape (B, F), ``dt`` scalar or (B,).
 
         This is the streaming / online entry point (control loops): call it once per new
         observation, carrying the state. ``state`` must be shaped like
         ``cell.initial_state((B,))``; a concrete ``dt`` (outside ``jit``) must be finite and
-        >= 0 (see :func:`ltcjax.sequence.validate_timespans`), otherwise a ValueError names
-        the argument.
+        >= 0, otherwise a ValueError names the argument. ``key`` (stochastic cells) is split
+        over the batch.
 
         Example:
             >>> import jax, jax.numpy as jnp
@@ -114,122 +158,169 @@ class RecurrentCell:
         """
         x = jnp.asarray(x)
         if x.ndim != 2 or x.shape[-1] != self.input_size:
-            raise ValueError(f"x: expected shape (batch, {self.input_size}), got {tuple(x.shape)}")
-        dtype = _float_dtype(params)
+            raise argument_error("x", f"shape (batch, {self.input_size})", tuple(x.shape))
+        dtype = float_dtype(params)
         check_state(self, state, x.shape[:1], dtype, f"batch {x.shape[0]} from x")
         if jnp.ndim(dt) > 1 or (jnp.ndim(dt) == 1 and jnp.shape(dt) != x.shape[:1]):
-            raise ValueError(
-                f"dt: expected a scalar or shape ({x.shape[0]},), got {tuple(jnp.shape(dt))}"
-            )
+            raise argument_error("dt", f"a scalar or shape ({x.shape[0]},)", jnp.shape(dt))
         check_dt(dt)
         dt = jnp.broadcast_to(jnp.asarray(dt, dtype=dtype), x.shape[:1])
-        return self.batched_step(params, state, x, dt)
+        keys = None if key is None else jax.random.split(key, x.shape[0])
+        return self.step_many(params, state, x, dt, keys)
 
-    def apply(self, params: PyTree, inputs: jax.Array, **kwargs: Any) -> tuple[jax.Array, PyTree]:
-        """Run the cell over a sequence; see :func:`ltcjax.sequence.unroll` for arguments."""
-        from ltcjax.sequence import unroll
+    def step_many(
+        self,
+        params: PyTree,
+        state: PyTree,
+        x: Float[Array, "batch features"],
+        dt: Float[Array, " batch"],
+        keys: jax.Array | None = None,
+    ) -> tuple[PyTree, Float[Array, "batch outputs"]]:
+        """Unchecked ``step`` over a leading batch axis (one PRNG key per row, or None):
+        the inner loop of :func:`ltcjax.unroll`. Calls ``step`` on the whole batch if the
+        cell :attr:`broadcasts_batch`, else ``vmap``-s it."""
+        if self.broadcasts_batch and keys is None:
+            return self.step(params, state, x, dt)
 
+        def one(state, x, dt, key):
+            return self.step(params, state, x, dt, key=key)
+
+        return jax.vmap(one, in_axes=(0, 0, 0, None if keys is None else 0))(state, x, dt, keys)
+
+    def batched_step(self, params: PyTree, state: PyTree, x: jax.Array, dt: jax.Array):
+        """Deprecated alias of :meth:`step_many` (removed in 0.3)."""
+        warn_renamed("RecurrentCell.batched_step", "RecurrentCell.step_many")
+        return self.step_many(params, state, x, dt)
+
+    def apply(
+        self, params: PyTree, inputs: jax.Array, **kwargs: Any
+    ) -> tuple[jax.Array, PyTree]:
+        """Run the cell over a sequence; see :func:`ltcjax.unroll` for the arguments."""
         return unroll(self, params, inputs, **kwargs)
 
     def num_params(self, params: PyTree) -> int:
-        """Number of scalar parameters (trainable leaves of ``params``)."""
+        """Number of scalar parameters (leaves of ``params``)."""
         return int(sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(params)))
 
 
-def _float_dtype(params: PyTree) -> Any:
-    """The floating dtype the state is kept in: the widest float dtype among ``params``."""
-    leaves = [leaf for leaf in jax.tree.leaves(params) if jnp.issubdtype(leaf.dtype, jnp.floating)]
-    if not leaves:
-        return jnp.float32
-    return jnp.result_type(*leaves)
+class ContinuousTimeCell(RecurrentCell):
+    """A cell defined by an ODE ``d state/dt = vector_field(params, state, x)`` and a solver.
 
-
-def check_state(
-    cell: RecurrentCell,
-    state: PyTree,
-    batch_shape: tuple[int, ...],
-    dtype: Any,
-    context: str = "",
-    name: str = "state",
-) -> None:
-    """Raise a ValueError naming ``name`` unless ``state`` has the structure and shapes of
-    ``cell.initial_state(batch_shape, dtype)``; ``context`` says where the batch came from.
+    Subclasses are frozen dataclasses with ``solver`` and ``ode_unfolds`` fields and call
+    :meth:`normalise_solver` in ``__post_init__``. They implement ``vector_field``; the
+    inherited ``step`` is ``solve`` then ``readout``, and ``solve`` dispatches to the solver
+    object (:class:`ltcjax.solvers.Solver`): a generic solver integrates
+    :meth:`interval_field`, the fused solver calls :meth:`fused_solve`.
 
     Example:
-        >>> import jax.numpy as jnp
-        >>> from ltcjax import LTCCell
-        >>> cell = LTCCell(units=4, input_size=2)
-        >>> check_state(cell, jnp.zeros((3, 4)), (3,), jnp.float32)
-        >>> check_state(cell, jnp.zeros((3, 5)), (3,), jnp.float32)  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        ValueError: state: expected shape (3, 4) (state_size 4), got (3, 5)
+        >>> import jax, jax.numpy as jnp
+        >>> from ltcjax import CTRNNCell
+        >>> cell = CTRNNCell(input_size=2, units=3, solver="rk4")
+        >>> p = cell.init(jax.random.key(0))
+        >>> h, y = cell.step(p, jnp.zeros(3), jnp.ones(2), 0.5)
+        >>> h.shape, bool(jnp.all(h == y))
+        ((3,), True)
     """
-    expected = jax.eval_shape(lambda: cell.initial_state(batch_shape, dtype))
-    where = f"{context}, " if context else ""
-    if jax.tree.structure(state) != jax.tree.structure(expected):
-        shapes = jax.tree.map(lambda a: a.shape, expected)
-        raise ValueError(
-            f"{name}: expected a pytree of shapes {shapes} ({where}state_size "
-            f"{cell.state_size}), got structure {jax.tree.structure(state)}"
-        )
-    for want, got in zip(jax.tree.leaves(expected), jax.tree.leaves(state), strict=True):
-        if tuple(jnp.shape(got)) != want.shape:
-            raise ValueError(
-                f"{name}: expected shape {want.shape} ({where}state_size {cell.state_size}), "
-                f"got {tuple(jnp.shape(got))}"
+
+    solver: Any
+    ode_unfolds: int
+
+    @abc.abstractmethod
+    def vector_field(
+        self, params: PyTree, state: Float[Array, "*batch n"], x: Float[ArrayLike, "*batch f"]
+    ) -> Float[Array, "*batch n"]:
+        """``d state / dt`` at ``state`` for the raw input ``x`` (held over the interval)."""
+
+    # -- refinements ----------------------------------------------------------------------
+    @property
+    def remat_by_default(self) -> bool:
+        return self.solver.remat_by_default
+
+    def with_solver(self, solver: Any) -> ContinuousTimeCell:
+        """This cell with ``solver`` (any solver or shorthand of :func:`ltcjax.solvers.as_solver`).
+
+        Example:
+            >>> from ltcjax import LTCCell
+            >>> LTCCell(input_size=1, units=2).with_solver("rk4").solver
+            RK4()
+        """
+        return dataclasses.replace(self, solver=solver)
+
+    def normalise_solver(self) -> None:
+        """Replace a shorthand ``solver`` field by its value object (for ``__post_init__``)
+        and check that the cell supports it."""
+        solver = as_solver(self.solver)
+        if solver.needs_fused_form and not self.has_fused_form:
+            raise argument_error(
+                "solver",
+                f"Euler(), RK4() or a Diffrax solver ({type(self).__name__} has no fused "
+                "semi-implicit form)",
+                repr(self.solver),
             )
+        object.__setattr__(self, "solver", solver)
 
+    @property
+    def has_fused_form(self) -> bool:
+        """Whether the cell implements :meth:`fused_solve` (the LTC does)."""
+        return type(self).fused_solve is not ContinuousTimeCell.fused_solve
 
-def check_last_axis(name: str, value: Any, size: int, what: str) -> None:
-    """Raise a ValueError naming ``name`` unless ``value``'s last axis has ``size`` entries
-    (leading batch axes are left to broadcasting); ``what`` says what the axis holds.
+    def interval_field(
+        self, params: PyTree, x: Float[ArrayLike, "*batch f"]
+    ) -> tuple[Callable[..., Array], tuple[Array, ...] | None]:
+        """The vector field for one interval with the input held at ``x``, as
+        ``(f, args)`` with ``d state/dt = f(state, *args)``.
 
-    Example:
-        >>> import jax.numpy as jnp
-        >>> check_last_axis("x", jnp.ones((5, 2)), 2, "input_size features")
-        >>> check_last_axis("x", jnp.ones(4), 2, "input_size features")
-        Traceback (most recent call last):
-        ...
-        ValueError: x: expected shape (..., 2) (input_size features), got (4,)
-    """
-    if jnp.ndim(value) == 0 or jnp.shape(value)[-1] != size:
-        raise ValueError(
-            f"{name}: expected shape (..., {size}) ({what}), got {tuple(jnp.shape(value))}"
+        ``args`` are per-example arrays broadcasting to the state (None: ``f(state)``); with
+        them a Diffrax solver solves each example of a batch alone. The default closes over
+        ``x``; the LTC passes its sensory currents as ``args``.
+        """
+        return (lambda state: self.vector_field(params, state, x)), None
+
+    def fused_solve(
+        self,
+        params: PyTree,
+        state: Float[Array, "*batch n"],
+        x: Float[ArrayLike, "*batch f"],
+        dt: Float[ArrayLike, "*batch"],
+    ) -> Float[Array, "*batch n"]:
+        """The semi-implicit (fused) solve over ``dt``; only cells with that form define it."""
+        raise argument_error(
+            "solver", "a solver the cell supports", f"Fused() for {type(self).__name__}"
         )
 
+    def solve(
+        self,
+        params: PyTree,
+        state: Float[Array, "*batch n"],
+        x: Float[ArrayLike, "*batch f"],
+        dt: Float[ArrayLike, "*batch"],
+    ) -> Float[Array, "*batch n"]:
+        """Integrate the ODE over the interval ``dt`` with the input held at ``x``."""
+        if self.solver.needs_fused_form:
+            return self.fused_solve(params, state, x, dt)
+        f, args = self.interval_field(params, x)
+        dt = jnp.asarray(dt, state.dtype)[..., None]
+        return self.solver.integrate(f, state, dt, self.ode_unfolds, args)
 
-def check_dt(dt: Float[ArrayLike, "*batch"] | float) -> None:
-    """Raise a ValueError naming ``dt`` if a concrete ``dt`` has NaN, inf or negative values.
+    def readout(
+        self, params: PyTree, state: Float[Array, "*batch n"], x: Float[ArrayLike, "*batch f"]
+    ) -> Float[Array, "*batch outputs"]:
+        """The output read from ``state`` (default: the state itself)."""
+        return state
 
-    A traced ``dt`` (inside ``jit``) is not checked. Uses
-    :func:`ltcjax.sequence.validate_timespans`.
+    def step(self, params, state, x, dt, *, key=None):
+        """Advance one observation: :meth:`solve` over ``dt``, then :meth:`readout`."""
+        del key
+        state = self.solve(params, state, x, dt)
+        return state, self.readout(params, state, x)
+
+
+def solver_of(cell: RecurrentCell) -> Solver | None:
+    """The cell's solver, or None for a discrete-time cell.
 
     Example:
-        >>> check_dt(0.5)
-        >>> check_dt(-1.0)  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        ValueError: dt: expected finite values >= 0 ... got a negative value -1.0
+        >>> from ltcjax import LSTMCell, LTCCell
+        >>> solver_of(LTCCell(input_size=1, units=2)), solver_of(LSTMCell(input_size=1, units=2))
+        (Fused(), None)
     """
-    from ltcjax.sequence import _is_concrete, validate_timespans
-
-    if _is_concrete(dt):
-        try:
-            validate_timespans(dt)
-        except ValueError as err:
-            raise ValueError(str(err).replace("timespans:", "dt:", 1)) from None
-
-
-def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
-    """Raise a ValueError naming ``name`` unless ``value`` is one of ``choices``."""
-    if value not in choices:
-        raise ValueError(f"{name}: expected one of {choices}, got {value!r}")
-    return value
-
-
-def check_positive_int(name: str, value: int) -> int:
-    """Raise a ValueError naming ``name`` unless ``value`` is a positive integer."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-    return value
+    return cell.solver if isinstance(cell, ContinuousTimeCell) else None

@@ -32,8 +32,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
-from ltcjax.cell import PyTree, RecurrentCell, _float_dtype
-from ltcjax.sequence import check_sequence_inputs
+from ltcjax.cell import ContinuousTimeCell, RecurrentCell
+from ltcjax.custom_types import PyTree
+from ltcjax.sequence import build_valid_mask, check_sequence_inputs
+from ltcjax.validation import float_dtype
 from ltcjax.solvers import DiffraxSolver, as_diffrax_solver
 
 INTERPOLATIONS = ("constant", "previous", "linear")
@@ -372,7 +374,7 @@ def odeint_sequence(
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"interpolation: expected one of {INTERPOLATIONS}, got {interpolation!r}")
     config = _solver_config(cell, solver, rtol, atol, max_steps, adjoint, dt0)
-    dtype = _float_dtype(params)
+    dtype = float_dtype(params)
 
     inputs, batched = check_sequence_inputs(cell, inputs, dtype)
     inputs = inputs.astype(dtype)
@@ -387,9 +389,7 @@ def odeint_sequence(
             f"times: expected shape {expected} matching inputs' batch and time axes, "
             f"got {tuple(jnp.shape(times))}"
         )
-    from ltcjax.sequence import _build_mask
-
-    valid = _build_mask(mask, lengths, batch, steps, batched)
+    valid = build_valid_mask(mask, lengths, batch, steps, batched)
     if valid is None:
         valid = jnp.ones((batch, steps), bool)
 

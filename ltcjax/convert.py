@@ -12,10 +12,10 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from ltcjax.cell import check_choice
-from ltcjax.cfc import MODES, CfCCell, CfCLayerParams, CfCParams, Dense
-from ltcjax.lstm import LSTMParams
-from ltcjax.ltc import LTCCell, LTCParams
+from ltcjax.models.cfc import MODES, CfCCell, CfCLayerParams, CfCParams, Dense
+from ltcjax.models.lstm import LSTMParams
+from ltcjax.models.ltc import LTCCell, LTCParams
+from ltcjax.validation import check_choice
 from ltcjax.wirings import Wiring
 
 _LTC_KEYS = (
@@ -188,7 +188,7 @@ def from_ncps_cfc(
         backbone_activation, backbone_dropout: as passed to ncps (``activation`` there).
 
     Returns:
-        A :class:`~ltcjax.cfc.CfCCell` and its :class:`~ltcjax.cfc.CfCParams`;
+        A :class:`~ltcjax.models.cfc.CfCCell` and its :class:`~ltcjax.models.cfc.CfCParams`;
         ``cell.apply(params, x, timespans=ts)`` reproduces ``model.eval()(x, timespans=ts)``.
 
     Example:

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
 
     from ltcjax.data import make_synthetic
-    from ltcjax.ltc import LTCCell
+    from ltcjax.models.ltc import LTCCell
     from ltcjax.train import SequenceModel, Task, TrainConfig, fit
     from ltcjax.train.plots import plot_learning_curves, plot_predictions
     from ltcjax.wirings import AutoNCP

@@ -1,8 +1,8 @@
 """Models by name, for configs, experiments and the command line.
 
-Registered: "ltc" (:class:`~ltcjax.ltc.LTCCell`), "cfc" (:class:`~ltcjax.cfc.CfCCell`),
-"ctrnn" (:class:`~ltcjax.ctrnn.CTRNNCell`), "node" (:class:`~ltcjax.node.ODERNNCell`),
-"ctgru" (:class:`~ltcjax.ctgru.CTGRUCell`) and "lstm" (:class:`~ltcjax.lstm.LSTMCell`). All
+Registered: "ltc" (:class:`~ltcjax.models.ltc.LTCCell`), "cfc" (:class:`~ltcjax.models.cfc.CfCCell`),
+"ctrnn" (:class:`~ltcjax.models.ctrnn.CTRNNCell`), "node" (:class:`~ltcjax.models.node.ODERNNCell`),
+"ctgru" (:class:`~ltcjax.models.ctgru.CTGRUCell`) and "lstm" (:class:`~ltcjax.models.lstm.LSTMCell`). All
 share one interface (``init``/``step``/``apply`` with ``timespans``, ``mask``,
 ``lengths``), so a training loop switches model by name. "ltc" and "cfc" accept a wiring as
 ``units``; the others raise a ValueError naming ``units``.
@@ -20,12 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ltcjax.cell import RecurrentCell
-from ltcjax.cfc import CfCCell
-from ltcjax.ctgru import CTGRUCell
-from ltcjax.ctrnn import CTRNNCell
-from ltcjax.lstm import LSTMCell
-from ltcjax.ltc import LTCCell
-from ltcjax.node import ODERNNCell
+from ltcjax.models import CfCCell, CTGRUCell, CTRNNCell, LSTMCell, LTCCell, ODERNNCell
 from ltcjax.wirings import Wiring
 
 CellFactory = Callable[..., RecurrentCell]
@@ -33,7 +28,8 @@ _REGISTRY: dict[str, CellFactory] = {}
 
 
 def register(name: str, factory: CellFactory) -> None:
-    """Register ``factory(input_size=..., units=..., **kwargs) -> cell`` under ``name``."""
+    """Register ``factory(input_size=..., units=..., **kwargs) -> cell`` under ``name``
+    (a cell class with those arguments, or a function)."""
     _REGISTRY[name] = factory
 
 
@@ -43,38 +39,37 @@ def available_models() -> tuple[str, ...]:
 
 
 def make_cell(name: str, *, input_size: int, units: int | Wiring, **kwargs: Any) -> RecurrentCell:
-    """Build the cell registered as ``name``; ``units`` may be a wiring where supported."""
+    """Build the cell registered as ``name``; ``units`` may be a wiring where supported.
+
+    Example:
+        >>> from ltcjax import AutoNCP
+        >>> make_cell("cfc", input_size=2, units=AutoNCP(8, 1)).wiring.units
+        8
+        >>> make_cell("lstm", input_size=2, units=AutoNCP(8, 1))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: units: expected an integer number of units (LSTMCell takes no wiring), ...
+    """
     if name not in _REGISTRY:
         raise ValueError(f"model: expected one of {available_models()}, got {name!r}")
     return _REGISTRY[name](input_size=input_size, units=units, **kwargs)
 
 
-def _ltc(*, input_size: int, units: int | Wiring, **kwargs: Any) -> LTCCell:
-    if isinstance(units, Wiring):
-        return LTCCell(input_size=input_size, wiring=units, **kwargs)
-    return LTCCell(input_size=input_size, units=units, **kwargs)
-
-
-def _cfc(*, input_size: int, units: int | Wiring, **kwargs: Any) -> CfCCell:
-    if isinstance(units, Wiring):
-        return CfCCell(input_size=input_size, wiring=units, **kwargs)
-    return CfCCell(input_size=input_size, units=units, **kwargs)
-
-
-def _unwired(cls: type[RecurrentCell], label: str) -> CellFactory:
+def _unwired(cls: type[RecurrentCell]) -> CellFactory:
     def factory(*, input_size: int, units: int | Wiring, **kwargs: Any) -> RecurrentCell:
         if isinstance(units, Wiring):
-            raise ValueError(f"units: the {label} takes an integer number of units, not a wiring")
+            raise ValueError(
+                f"units: expected an integer number of units ({cls.__name__} takes no "
+                f"wiring), got {units!r}"
+            )
         return cls(units=units, input_size=input_size, **kwargs)
 
     return factory
 
 
-_lstm = _unwired(LSTMCell, "LSTM")
-
-register("ltc", _ltc)
-register("cfc", _cfc)
-register("ctrnn", _unwired(CTRNNCell, "CT-RNN"))
-register("node", _unwired(ODERNNCell, "ODE-RNN"))
-register("ctgru", _unwired(CTGRUCell, "CT-GRU"))
-register("lstm", _lstm)
+register("ltc", LTCCell)
+register("cfc", CfCCell)
+register("ctrnn", _unwired(CTRNNCell))
+register("node", _unwired(ODERNNCell))
+register("ctgru", _unwired(CTGRUCell))
+register("lstm", _unwired(LSTMCell))

@@ -5,18 +5,40 @@ shape (B, T, F) or (T, F) with ``lax.scan`` (no Python loop over time). Each tim
 wrapped in ``jax.checkpoint`` by default, so training memory grows as O(B * N * T): only
 the state at each observation is stored for the backward pass, never the B x N x N
 synapse activations of the inner ODE unfolds.
+
+This module sits below :mod:`ltcjax.cell` (whose ``apply`` calls :func:`unroll`): it uses a
+cell only through its methods, and imports no cell.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
-from ltcjax.cell import PyTree, RecurrentCell, _float_dtype, check_state
+from ltcjax.custom_types import PyTree
+from ltcjax.validation import (
+    argument_error,
+    check_state,
+    float_dtype,
+    is_concrete,
+    validate_timespans,
+)
+
+if TYPE_CHECKING:
+    from ltcjax.cell import RecurrentCell
+
+__all__ = [
+    "build_valid_mask",
+    "check_initial_state",
+    "check_sequence_inputs",
+    "timespans_from_times",
+    "unroll",
+    "validate_timespans",
+]
 
 
 def unroll(
@@ -33,6 +55,7 @@ def unroll(
     solver: Any = None,
     times: Float[ArrayLike, "*batch time"] | None = None,
     t0: Float[ArrayLike, "*batch"] | float | None = None,
+    key: jax.Array | None = None,
 ) -> tuple[Float[Array, "*batch time outputs"] | Float[Array, "*batch outputs"], PyTree]:
     """Apply ``cell`` to a sequence and return ``(outputs, final_state)``.
 
@@ -63,6 +86,9 @@ def unroll(
             :func:`ltcjax.continuous.odeint_sequence`.
         t0: start time(s) for ``times``, scalar or (B,); default the first time (the first
             step then has elapsed time 0).
+        key: a PRNG key for stochastic cells (``cell.is_stochastic``, e.g. a CfC with
+            backbone dropout): each sequence gets its own key, split again at every valid
+            step, and the step draws from it (training mode). None: deterministic.
 
     Returns:
         ``(outputs, final_state)``.
@@ -78,61 +104,62 @@ def unroll(
         >>> ys.shape, h.shape
         ((4, 10, 6), (4, 6))
     """
-    dtype = _float_dtype(params)
+    dtype = float_dtype(params)
     if solver is not None:
-        if not hasattr(cell, "solver"):
-            raise ValueError(
-                f"solver: {type(cell).__name__} has no solver to choose (not a "
-                "continuous-time cell with a solver field)"
-            )
-        import dataclasses
-
-        cell = dataclasses.replace(cell, solver=solver)
+        cell = cell.with_solver(solver)
     if times is not None:
         if timespans is not None:
-            raise ValueError("times, timespans: pass at most one of them")
-        timespans = _timespans_from_times(times, t0)
+            raise argument_error("times, timespans", "at most one of them", "both")
+        timespans = timespans_from_times(times, t0)
     elif t0 is not None:
-        raise ValueError("t0: only used with times=")
+        raise argument_error("t0", "None unless times= is given", repr(t0))
     inputs, batched = check_sequence_inputs(cell, inputs, dtype)
     batch, steps = inputs.shape[:2]
 
     ts = _broadcast_timespans(timespans, batch, steps, batched, dtype)
-    valid = _build_mask(mask, lengths, batch, steps, batched)
+    valid = build_valid_mask(mask, lengths, batch, steps, batched)
 
     if initial_state is None:
         state = cell.initial_state((batch,), dtype)
     else:
-        state = _check_initial_state(cell, initial_state, batch, batched, dtype)
+        state = check_initial_state(cell, initial_state, batch, batched, dtype)
+    keys = None
+    if key is not None and cell.is_stochastic:
+        keys = jax.random.split(key, batch)
 
-    step = cell.batched_step
+    step = cell.step_many
     if remat is None:
         remat = cell.remat_by_default
     if remat:
         step = jax.checkpoint(step)
 
-    out_shape = jax.eval_shape(step, params, state, inputs[:, 0], ts[:, 0])[1]
+    out_shape = jax.eval_shape(step, params, state, inputs[:, 0], ts[:, 0], keys)[1]
     y0 = jnp.zeros(out_shape.shape, out_shape.dtype)
 
     def body(carry, xs):
-        state, y_prev = carry
+        state, keys, y_prev = carry
         x_t, dt_t, m_t = xs
-        new_state, y = step(params, state, x_t, dt_t)
+        step_keys = None
+        if keys is not None:
+            pairs = jax.vmap(jax.random.split)(keys)
+            keys, step_keys = pairs[:, 0], pairs[:, 1]
+        new_state, y = step(params, state, x_t, dt_t, step_keys)
         if m_t is not None:
-            new_state = jax.tree.map(
-                lambda new, old: jnp.where(m_t.reshape(-1, *([1] * (new.ndim - 1))), new, old),
-                new_state,
-                state,
+            keep = lambda new, old: jnp.where(  # noqa: E731
+                m_t.reshape(-1, *([1] * (new.ndim - 1))), new, old
             )
+            new_state = jax.tree.map(keep, new_state, state)
+            if keys is not None:
+                keys = keep(keys, carry[1])
             y = jnp.where(m_t[:, None], y, y_prev)
-        return (new_state, y), (y if return_sequences else None)
+        return (new_state, keys, y), (y if return_sequences else None)
 
     xs = (
         jnp.swapaxes(inputs, 0, 1),
         ts.T,
         None if valid is None else valid.T,
     )
-    (final_state, last_y), ys = jax.lax.scan(body, (state, y0), xs)
+    (final_state, _, last_y), ys = jax.lax.scan(body, (state, keys, y0), xs)
     outputs = jnp.swapaxes(ys, 0, 1) if return_sequences else last_y
     if not batched:
         outputs = outputs[0]
@@ -140,18 +167,32 @@ def unroll(
     return outputs, final_state
 
 
-def _timespans_from_times(times: Any, t0: Any) -> Array:
+def timespans_from_times(
+    times: Float[ArrayLike, "*batch time"], t0: Float[ArrayLike, "*batch"] | float | None = None
+) -> Float[Array, "*batch time"]:
+    """Elapsed times ``diff(times, prepend=t0)`` (``t0`` default: the first time), checked.
+
+    Example:
+        >>> timespans_from_times([[1.0, 1.5, 3.0]], t0=0.0).tolist()
+        [[1.0, 0.5, 1.5]]
+    """
     times = jnp.asarray(times)
     if times.ndim not in (1, 2):
-        raise ValueError(f"times: expected shape (batch, time) or (time,), got {times.shape}")
-    start = times[..., :1] if t0 is None else jnp.asarray(t0, times.dtype)[..., None]
-    if _is_concrete(times) and _is_concrete(start):
+        raise argument_error("times", "shape (batch, time) or (time,)", times.shape)
+    if t0 is None:
+        start = times[..., :1]
+    else:
+        t0 = jnp.asarray(t0, times.dtype)
+        if t0.ndim > 1 or (t0.ndim == 1 and t0.shape != times.shape[:-1]):
+            raise argument_error("t0", f"a scalar or shape {times.shape[:-1]}", t0.shape)
+        start = jnp.broadcast_to(t0[..., None], (*times.shape[:-1], 1))
+    if is_concrete(times) and is_concrete(start):
         if not np.all(np.isfinite(np.asarray(times))):
-            raise ValueError("times: expected finite observation times, got NaN or inf")
+            raise argument_error("times", "finite observation times", "NaN or inf")
         if np.any(np.diff(np.asarray(times), axis=-1) < 0):
-            raise ValueError("times: expected non-decreasing observation times")
+            raise argument_error("times", "non-decreasing observation times", "a decrease")
         if np.any(np.asarray(times)[..., :1] < np.asarray(start)):
-            raise ValueError("t0: expected t0 <= the first observation time")
+            raise argument_error("t0", "t0 <= the first observation time", "a later t0")
     return jnp.diff(times, axis=-1, prepend=start)
 
 
@@ -163,27 +204,23 @@ def check_sequence_inputs(
     """
     inputs = jnp.asarray(inputs)
     if inputs.ndim not in (2, 3):
-        raise ValueError(
-            "inputs: expected shape (batch, time, features) or (time, features), "
-            f"got {tuple(inputs.shape)}"
+        raise argument_error(
+            "inputs", "shape (batch, time, features) or (time, features)", tuple(inputs.shape)
         )
     if inputs.shape[-1] != cell.input_size:
-        raise ValueError(
-            f"inputs: expected {cell.input_size} features on the last axis (the cell's "
-            f"input_size), got shape {tuple(inputs.shape)}"
+        raise argument_error(
+            "inputs",
+            f"{cell.input_size} features on the last axis (the cell's input_size)",
+            f"shape {tuple(inputs.shape)}",
         )
     batched = inputs.ndim == 3
     if not batched:
         inputs = inputs[None]
     if inputs.shape[1] == 0:
-        raise ValueError("inputs: expected at least one time step, got a time axis of length 0")
+        raise argument_error("inputs", "at least one time step", "a time axis of length 0")
     if jnp.issubdtype(inputs.dtype, jnp.floating):
         inputs = inputs.astype(dtype)
     return inputs, batched
-
-
-def _is_concrete(x: Any) -> bool:
-    return not isinstance(x, jax.core.Tracer)
 
 
 def _broadcast_timespans(
@@ -191,7 +228,7 @@ def _broadcast_timespans(
 ) -> Float[Array, "batch time"]:
     if timespans is None:
         return jnp.ones((batch, steps), dtype)
-    if _is_concrete(timespans):
+    if is_concrete(timespans):
         validate_timespans(timespans)
     ts = jnp.asarray(timespans, dtype)
     if ts.ndim == 0:
@@ -203,67 +240,54 @@ def _broadcast_timespans(
     if batched and ts.shape == (batch, steps):
         return ts
     expected = f"({batch}, {steps}) or ({steps},)" if batched else f"({steps},)"
-    raise ValueError(
-        f"timespans: expected shape {expected} matching inputs' batch and time axes, or a "
-        f"scalar; got {tuple(ts.shape)}"
+    raise argument_error(
+        "timespans",
+        f"shape {expected} matching inputs' batch and time axes, or a scalar",
+        tuple(ts.shape),
     )
 
 
-def validate_timespans(timespans: ArrayLike) -> None:
-    """Raise a ValueError if concrete ``timespans`` contain NaN, inf or negative values.
-
-    :func:`unroll` calls this automatically when ``timespans`` is a concrete array (outside
-    ``jit``); inside a jitted function call it yourself on the host data.
-
-    Example:
-        >>> validate_timespans([0.5, 1.0])
-        >>> validate_timespans([0.5, -1.0])  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        ValueError: timespans: expected finite values >= 0 ... got a negative value -1.0
-    """
-    arr = np.asarray(timespans, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("timespans: expected finite values >= 0 (elapsed times), got NaN or inf")
-    if arr.size and arr.min() < 0:
-        raise ValueError(
-            "timespans: expected finite values >= 0 (elapsed times), got a negative value "
-            f"{arr.min()}"
-        )
-
-
-def _build_mask(
+def build_valid_mask(
     mask: Any, lengths: Any, batch: int, steps: int, batched: bool
 ) -> Bool[Array, "batch time"] | None:
+    """The (B, T) boolean mask of valid steps from ``mask`` or ``lengths`` (None: all valid).
+
+    Example:
+        >>> build_valid_mask(None, [2, 1], 2, 3, True).tolist()
+        [[True, True, False], [True, False, False]]
+    """
     if mask is not None and lengths is not None:
-        raise ValueError("mask, lengths: pass at most one of them")
+        raise argument_error("mask, lengths", "at most one of them", "both")
     if lengths is not None:
         lengths = jnp.asarray(lengths)
         if not batched and lengths.ndim == 0:
             lengths = lengths[None]
         if lengths.shape != (batch,):
-            raise ValueError(f"lengths: expected shape ({batch},), got {tuple(lengths.shape)}")
+            raise argument_error("lengths", f"shape ({batch},)", tuple(lengths.shape))
         if not jnp.issubdtype(lengths.dtype, jnp.integer):
-            raise ValueError(f"lengths: expected integers, got dtype {lengths.dtype}")
-        if _is_concrete(lengths) and (np.any(np.asarray(lengths) < 0)):
-            raise ValueError("lengths: expected values >= 0")
+            raise argument_error("lengths", "integers", f"dtype {lengths.dtype}")
+        if is_concrete(lengths) and (np.any(np.asarray(lengths) < 0)):
+            raise argument_error("lengths", "values >= 0", int(np.min(np.asarray(lengths))))
         return jnp.arange(steps)[None, :] < lengths[:, None]
     if mask is not None:
         mask = jnp.asarray(mask)
         if not batched and mask.ndim == 1:
             mask = mask[None]
         if mask.shape != (batch, steps):
-            raise ValueError(
-                f"mask: expected shape {(batch, steps) if batched else (steps,)} matching "
-                f"inputs' batch and time axes, got {tuple(mask.shape)}"
+            raise argument_error(
+                "mask",
+                f"shape {(batch, steps) if batched else (steps,)} matching inputs' batch and "
+                "time axes",
+                tuple(mask.shape),
             )
         return mask.astype(bool)
     return None
 
 
-def _check_initial_state(
+def check_initial_state(
     cell: RecurrentCell, initial_state: PyTree, batch: int, batched: bool, dtype: Any
 ) -> PyTree:
+    """Check ``initial_state`` against ``cell`` and the inputs' batch; return it batched."""
     batch_shape = (batch,) if batched else ()
     check_state(cell, initial_state, batch_shape, dtype, "batch from inputs", "initial_state")
     state = jax.tree.map(lambda a: jnp.asarray(a, dtype), initial_state)

@@ -1,41 +1,77 @@
-"""ODE integration over one observation interval, for any continuous-time cell.
+"""One solver vocabulary: how a continuous-time cell advances over an observation interval.
 
-``integrate(f, y, dt, method, unfolds)`` advances ``dy/dt = f(y)`` (input held constant over
-the interval) by ``dt``. ``method`` is
+A solver is a small immutable value object (equal configurations are equal and hash
+equally, so a cell holding one stays a valid static argument of ``jit``):
 
-* ``"euler"`` or ``"rk4"``: ``unfolds`` fixed steps of ``dt / unfolds`` (the paper's
-  explicit solvers);
-* a Diffrax solver: a :class:`DiffraxSolver` configuration, a ``diffrax.AbstractSolver``
-  instance (``diffrax.Tsit5()``, ``diffrax.Kvaerno5()``, ...) or one of the names in
-  :data:`DIFFRAX_SOLVER_NAMES` (``"tsit5"``, ``"kvaerno5"``, ...). Adaptive solvers choose
-  their own steps under a PID controller (``rtol``/``atol``); solvers without an error
-  estimate (``diffrax.Euler()``) take ``unfolds`` equal steps.
+* :class:`Fused`: the paper's fused semi-implicit step (the LTC only): ``ode_unfolds``
+  sub-steps, state bounded by construction, hand-written O(B * N) derivative;
+* :class:`Euler`, :class:`RK4`: ``ode_unfolds`` explicit steps of ``dt / ode_unfolds``;
+* :class:`DiffraxSolver`: a Diffrax solver with its step-size controller, tolerances,
+  ``max_steps``, adjoint and ``throw``.
 
-:func:`validate_solver` is the one place that decides which solvers a cell accepts: the
-names it lists, plus every Diffrax solver. This module imports Diffrax lazily (only when a
-Diffrax solver is used), so the core stays free of it.
+Shorthands are accepted wherever a solver is and normalise through :func:`as_solver`:
+``"fused"``, ``"euler"``, ``"rk4"``, a Diffrax name from :data:`DIFFRAX_SOLVER_NAMES`
+(``"tsit5"``, ``"kvaerno5"``, MATLAB's ``"ode45"``, ...) or a bare
+``diffrax.AbstractSolver`` instance. The number of fixed steps stays the cell's
+``ode_unfolds`` (ncps's name). Only Diffrax's public API is used, and Diffrax is imported
+lazily (only when a Diffrax solver is used), so the core stays free of it.
+
+Example:
+    >>> as_solver("rk4")
+    RK4()
+    >>> import diffrax
+    >>> as_solver(diffrax.Tsit5()) == as_solver("tsit5")
+    True
 """
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-FIXED_STEP_METHODS = ("euler", "rk4")
+from ltcjax.validation import (
+    argument_error,
+    check_choice,
+    check_positive_int,
+    check_positive_number,
+)
 
-#: Names accepted wherever a solver is, mapped to the Diffrax solver class they build.
+__all__ = [
+    "DIFFRAX_SOLVER_NAMES",
+    "SOLVER_NAMES",
+    "DiffraxSolver",
+    "Euler",
+    "Fused",
+    "RK4",
+    "Solver",
+    "as_diffrax_solver",
+    "as_solver",
+    "diffrax_integrate",
+    "euler_step",
+    "integrate",
+    "rk4_step",
+    "validate_solver",
+]
+
+#: Names accepted wherever a solver is, mapped to the Diffrax solver class they build
+#: (``ode45``/``rk45`` and ``ode23``/``rk23`` are MATLAB's names for the same methods).
 DIFFRAX_SOLVER_NAMES: dict[str, str] = {
     "tsit5": "Tsit5",
     "dopri5": "Dopri5",
+    "rk45": "Dopri5",
+    "ode45": "Dopri5",
     "dopri8": "Dopri8",
     "heun": "Heun",
     "bosh3": "Bosh3",
+    "rk23": "Bosh3",
+    "ode23": "Bosh3",
     "kvaerno3": "Kvaerno3",
     "kvaerno5": "Kvaerno5",
 }
@@ -57,15 +93,118 @@ def rk4_step(f: Callable[[jax.Array], jax.Array], y: jax.Array, h: jax.Array) ->
     return y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
 
 
-def _safe_hash(x: Any) -> int:
+class Solver(abc.ABC):
+    """The interface of every solver: integrate ``dy/dt = f(y, *args)`` over ``dt``.
+
+    Subclasses are frozen dataclasses (value objects). ``remat_by_default`` says whether
+    :func:`ltcjax.unroll` should rematerialise each step when this solver is used (False
+    only where the solver's derivative already keeps small residuals).
+    """
+
+    #: Whether a cell using this solver rematerialises each step by default.
+    remat_by_default: ClassVar[bool] = True
+    #: Whether the solver needs the cell's semi-implicit (fused) form, not a vector field.
+    needs_fused_form: ClassVar[bool] = False
+
+    @property
+    def name(self) -> str:
+        """A short readable name, e.g. ``"RK4"`` or ``"Tsit5"``."""
+        return type(self).__name__
+
+    @abc.abstractmethod
+    def integrate(
+        self,
+        f: Callable[..., jax.Array],
+        y: Float[Array, "*batch n"],
+        dt: Float[ArrayLike, "..."],
+        unfolds: int,
+        args: tuple[ArrayLike, ...] | None = None,
+    ) -> Float[Array, "*batch n"]:
+        """Advance ``y`` by ``dt`` under ``dy/dt = f(y)`` (``f(y, *args)`` with ``args``)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _FixedStep(Solver):
+    """``unfolds`` explicit steps of ``dt / unfolds`` with :attr:`step_rule`."""
+
+    step_rule: ClassVar[Callable[..., jax.Array]]
+
+    def integrate(self, f, y, dt, unfolds, args=None):
+        g = f if args is None else (lambda y: f(y, *args))
+        h = jnp.asarray(dt) / unfolds
+        for _ in range(unfolds):
+            y = type(self).step_rule(g, y, h)
+        return y
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+@dataclasses.dataclass(frozen=True)
+class Euler(_FixedStep):
+    """Explicit Euler: ``ode_unfolds`` steps of ``dt / ode_unfolds`` (the CT-RNN's default).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> y = Euler().integrate(lambda y: -y, jnp.ones(1), 1.0, 2)
+        >>> float(y[0])  # (1 - 1/2)^2
+        0.25
+    """
+
+    step_rule: ClassVar[Callable[..., jax.Array]] = staticmethod(euler_step)
+
+
+@dataclasses.dataclass(frozen=True)
+class RK4(_FixedStep):
+    """Classical Runge-Kutta 4: ``ode_unfolds`` steps of ``dt / ode_unfolds``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> y = RK4().integrate(lambda y: -y, jnp.ones(1), 1.0, 10)
+        >>> round(float(y[0]), 5)  # exp(-1)
+        0.36788
+    """
+
+    step_rule: ClassVar[Callable[..., jax.Array]] = staticmethod(rk4_step)
+
+
+@dataclasses.dataclass(frozen=True)
+class Fused(Solver):
+    """The LTC paper's fused semi-implicit solver (Eq. 3): ``ode_unfolds`` sub-steps.
+
+    It needs the cell's semi-implicit form (:meth:`ltcjax.cell.ContinuousTimeCell.fused_solve`,
+    defined by the LTC), not a generic vector field, so :meth:`integrate` raises.
+
+    Example:
+        >>> Fused() == as_solver("fused")
+        True
+    """
+
+    remat_by_default: ClassVar[bool] = False
+    needs_fused_form: ClassVar[bool] = True
+
+    def integrate(self, f, y, dt, unfolds, args=None):
+        raise ValueError(
+            "solver: the fused solver advances a cell's semi-implicit (conductance) form, "
+            "not a generic vector field; expected Euler(), RK4() or a Diffrax solver here, "
+            "got Fused()"
+        )
+
+    def __repr__(self) -> str:
+        return "Fused()"
+
+
+def _hash_part(x: Any) -> int:
+    """A hash consistent with ``==`` for fields that may be unhashable: equal Diffrax
+    objects that cannot be hashed (``BacksolveAdjoint`` holds a dict) hash by type."""
     try:
         return hash(x)
-    except TypeError:  # e.g. diffrax.BacksolveAdjoint holds a dict
-        return id(x)
+    except TypeError:
+        return hash(type(x).__qualname__)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class DiffraxSolver:
+class DiffraxSolver(Solver):
     """A Diffrax solver with its step-size control, step budget and adjoint.
 
     Hashable and immutable, so it can sit in a cell's ``solver`` field (cells are static
@@ -116,40 +255,30 @@ class DiffraxSolver:
     def __post_init__(self) -> None:
         dfx = _import_diffrax()
         if not isinstance(self.solver, dfx.AbstractSolver):
-            raise ValueError(
-                f"solver: expected a diffrax.AbstractSolver instance, got {self.solver!r}"
-            )
-        for name in ("rtol", "atol"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or not value > 0:
-                raise ValueError(f"{name}: expected a positive number, got {value!r}")
-        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int):
-            raise ValueError(f"max_steps: expected a positive integer, got {self.max_steps!r}")
-        if self.max_steps < 1:
-            raise ValueError(f"max_steps: expected a positive integer, got {self.max_steps!r}")
+            raise argument_error("solver", "a diffrax.AbstractSolver instance", repr(self.solver))
+        check_positive_number("rtol", self.rtol)
+        check_positive_number("atol", self.atol)
+        check_positive_int("max_steps", self.max_steps)
         if isinstance(self.adjoint, str):
-            if self.adjoint not in ADJOINTS:
-                raise ValueError(
-                    f"adjoint: expected one of {ADJOINTS} or a diffrax.AbstractAdjoint, "
-                    f"got {self.adjoint!r}"
-                )
+            check_choice("adjoint", self.adjoint, ADJOINTS)
         elif not isinstance(self.adjoint, dfx.AbstractAdjoint):
-            raise ValueError(
-                f"adjoint: expected one of {ADJOINTS} or a diffrax.AbstractAdjoint, "
-                f"got {self.adjoint!r}"
+            raise argument_error(
+                "adjoint", f"one of {ADJOINTS} or a diffrax.AbstractAdjoint", repr(self.adjoint)
             )
-        if self.dt0 is not None and not (isinstance(self.dt0, int | float) and self.dt0 > 0):
-            raise ValueError(f"dt0: expected None or a positive number, got {self.dt0!r}")
+        check_positive_number("dt0", self.dt0, allow_none=True)
         if self.controller is not None and not isinstance(
             self.controller, dfx.AbstractStepSizeController
         ):
-            raise ValueError(
-                "controller: expected None or a diffrax.AbstractStepSizeController, "
-                f"got {self.controller!r}"
+            raise argument_error(
+                "controller", "None or a diffrax.AbstractStepSizeController", repr(self.controller)
             )
 
+    def integrate(self, f, y, dt, unfolds, args=None):
+        """Advance ``y`` by ``dt``: :func:`diffrax_integrate` with this configuration."""
+        return diffrax_integrate(f, y, dt, self, unfolds, args=args)
+
     def __hash__(self) -> int:
-        return hash(tuple(_safe_hash(getattr(self, f.name)) for f in dataclasses.fields(self)))
+        return hash(tuple(_hash_part(getattr(self, f.name)) for f in dataclasses.fields(self)))
 
     @property
     def name(self) -> str:
@@ -188,6 +317,7 @@ class DiffraxSolver:
         return dataclasses.replace(controller, jump_ts=jump_ts)  # pragma: no cover
 
 
+
 def _import_diffrax():
     import diffrax
 
@@ -197,6 +327,43 @@ def _import_diffrax():
 def _is_diffrax_solver(solver: object) -> bool:
     dfx = sys.modules.get("diffrax")  # a diffrax object implies diffrax is imported
     return dfx is not None and isinstance(solver, dfx.AbstractSolver)
+
+
+#: Shorthand names of ltcjax's own solvers.
+SOLVER_NAMES: dict[str, type[Solver]] = {"fused": Fused, "euler": Euler, "rk4": RK4}
+
+
+def as_solver(solver: object) -> Solver:
+    """Normalise a solver or shorthand to a :class:`Solver` value object.
+
+    Accepted: a :class:`Solver`; ``"fused"``, ``"euler"``, ``"rk4"``; a name in
+    :data:`DIFFRAX_SOLVER_NAMES`; a ``diffrax.AbstractSolver`` instance (wrapped in a
+    :class:`DiffraxSolver` with the default tolerances).
+
+    Example:
+        >>> as_solver("euler")
+        Euler()
+        >>> as_solver("kvaerno5").name
+        'Kvaerno5'
+        >>> as_solver("rk5")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: solver: expected one of ('fused', 'euler', 'rk4'), a Diffrax solver ...
+    """
+    if isinstance(solver, Solver):
+        return solver
+    if isinstance(solver, str) and solver.lower() in SOLVER_NAMES:
+        return SOLVER_NAMES[solver.lower()]()
+    wrapped = as_diffrax_solver(solver)
+    if wrapped is not None:
+        return wrapped
+    raise argument_error(
+        "solver",
+        f"one of {tuple(SOLVER_NAMES)}, a Diffrax solver name in "
+        f"{tuple(DIFFRAX_SOLVER_NAMES)}, a diffrax.AbstractSolver instance or an "
+        "ltcjax.solvers.Solver (Fused(), Euler(), RK4(), DiffraxSolver(...))",
+        repr(solver),
+    )
 
 
 def as_diffrax_solver(solver: object) -> DiffraxSolver | None:
@@ -215,52 +382,52 @@ def as_diffrax_solver(solver: object) -> DiffraxSolver | None:
         return solver
     if _is_diffrax_solver(solver):
         return DiffraxSolver(solver=solver)
-    if isinstance(solver, str) and solver in DIFFRAX_SOLVER_NAMES:
-        return DiffraxSolver(solver=getattr(_import_diffrax(), DIFFRAX_SOLVER_NAMES[solver])())
+    if isinstance(solver, str) and solver.lower() in DIFFRAX_SOLVER_NAMES:
+        cls = getattr(_import_diffrax(), DIFFRAX_SOLVER_NAMES[solver.lower()])
+        return DiffraxSolver(solver=cls())
     return None
 
 
-def validate_solver(solver: object, allowed: tuple[str, ...]) -> object:
-    """Check a cell's ``solver`` argument and return it in canonical form.
+def validate_solver(solver: object, allowed: tuple[str, ...]) -> Solver:
+    """Deprecated: use :func:`as_solver` (cells check what they support themselves).
 
-    Accepted: one of the names in ``allowed`` (returned as is), or any Diffrax solver: a
-    :class:`DiffraxSolver`, a ``diffrax.AbstractSolver`` instance or a name in
-    :data:`DIFFRAX_SOLVER_NAMES` (returned as a :class:`DiffraxSolver`). The one place that
-    decides which solvers a continuous-time cell accepts; cells call it from
-    ``__post_init__``.
+    Normalises ``solver`` and raises unless it is a Diffrax solver or one of the
+    shorthand names in ``allowed``.
 
     Example:
         >>> validate_solver("rk4", ("euler", "rk4"))
-        'rk4'
-        >>> import diffrax
-        >>> validate_solver(diffrax.Tsit5(), ("euler", "rk4")).name
-        'Tsit5'
+        RK4()
     """
-    if isinstance(solver, str) and solver in allowed:
-        return solver
-    wrapped = as_diffrax_solver(solver)
-    if wrapped is not None:
-        return wrapped
-    raise ValueError(
-        f"solver: expected one of {allowed}, a Diffrax solver name in "
-        f"{tuple(DIFFRAX_SOLVER_NAMES)}, a diffrax.AbstractSolver instance or an "
-        f"ltcjax.solvers.DiffraxSolver; got {solver!r}"
-    )
+    if isinstance(solver, str) and solver.lower() in SOLVER_NAMES and solver not in allowed:
+        raise argument_error(
+            "solver",
+            f"one of {allowed} or a Diffrax solver (a name in {tuple(DIFFRAX_SOLVER_NAMES)}, "
+            "a diffrax.AbstractSolver instance or an ltcjax.solvers.DiffraxSolver)",
+            repr(solver),
+        )
+    if isinstance(solver, str) and solver not in allowed and as_diffrax_solver(solver) is None:
+        raise argument_error(
+            "solver",
+            f"one of {allowed}, a Diffrax solver name in {tuple(DIFFRAX_SOLVER_NAMES)}, a "
+            "diffrax.AbstractSolver instance or an ltcjax.solvers.DiffraxSolver",
+            repr(solver),
+        )
+    return as_solver(solver)
 
 
 def integrate(
     f: Callable[..., jax.Array],
     y: Float[Array, "*batch n"],
-    dt: Float[ArrayLike, ...],
+    dt: Float[ArrayLike, "..."],
     method: Any,
     unfolds: int,
     args: tuple[ArrayLike, ...] | None = None,
 ) -> Float[Array, "*batch n"]:
     """Advance ``y`` by ``dt`` under ``dy/dt = f(y)`` (or ``f(y, *args)`` if ``args``).
 
-    ``method`` is ``"euler"``/``"rk4"`` (``unfolds`` fixed steps of ``dt / unfolds``) or a
-    Diffrax solver (see :func:`diffrax_integrate`). ``dt`` must broadcast against ``y``
-    (e.g. shape ``(..., 1)``).
+    ``method`` is any solver or shorthand accepted by :func:`as_solver` (but not the fused
+    solver, which needs a cell's semi-implicit form); this is ``as_solver(method).integrate``.
+    ``dt`` must broadcast against ``y`` (e.g. shape ``(..., 1)``).
 
     ``args``: per-example arrays broadcasting to ``y``'s shape (e.g. a cell's input
     currents). With them, the leading axes of ``y`` are a batch of independent problems and
@@ -280,19 +447,7 @@ def integrate(
         >>> [round(float(v), 2) for v in y[:, 0]]  # exp(-1), exp(-2)
         [0.37, 0.14]
     """
-    if isinstance(method, str) and method in FIXED_STEP_METHODS:
-        step = {"euler": euler_step, "rk4": rk4_step}[method]
-        g = f if args is None else (lambda y: f(y, *args))
-        h = jnp.asarray(dt) / unfolds
-        for _ in range(unfolds):
-            y = step(g, y, h)
-        return y
-    config = as_diffrax_solver(method)
-    if config is None:
-        raise ValueError(
-            f"method: expected one of {FIXED_STEP_METHODS} or a Diffrax solver, got {method!r}"
-        )
-    return diffrax_integrate(f, y, dt, config, unfolds, args=args)
+    return as_solver(method).integrate(f, y, dt, unfolds, args)
 
 
 def diffrax_integrate(

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from ltcjax.cell import check_positive_int
+from ltcjax.validation import check_positive_int
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -1053,32 +1053,50 @@ class AutoNCP(NCP):
         }
 
 
-def resolve_wiring(wiring: Wiring | None, units: int | None, input_size: int) -> Wiring | None:
+def resolve_wiring(
+    wiring: Wiring | None,
+    units: int | Wiring | None,
+    input_size: int,
+    *,
+    required: bool = False,
+) -> Wiring | None:
     """The built wiring a cell uses, from its ``units`` / ``wiring`` arguments.
 
-    Returns None when only ``units`` is given (the cell decides what that means: a
-    fully connected LTC, an unwired CfC). Errors name the offending argument.
+    ``units`` may itself be a wiring (ncps's ``LTC(input_size, units)`` convention). With
+    only an integer ``units`` this returns None (the cell decides what that means: an
+    unwired CfC), or, if ``required``, a built :class:`FullyConnected` wiring. Errors name
+    the offending argument.
 
     Example:
         >>> resolve_wiring(None, 8, 3) is None
         True
+        >>> resolve_wiring(None, 8, 3, required=True).units
+        8
         >>> resolve_wiring(AutoNCP(10, 2), None, 3).input_dim
         3
+        >>> resolve_wiring(None, AutoNCP(10, 2), 3).units
+        10
     """
+    if isinstance(units, Wiring):
+        if wiring is not None:
+            raise ValueError(
+                "units, wiring: expected a wiring in at most one of them, got both"
+            )
+        wiring, units = units, None
     if wiring is None:
         if units is None:
-            raise ValueError("units, wiring: pass the number of units or a wiring")
+            raise ValueError("units, wiring: expected the number of units or a wiring, got neither")
         check_positive_int("units", units)
-        return None
+        return FullyConnected(units).build(input_size) if required else None
     if not isinstance(wiring, Wiring):
         raise ValueError(f"wiring: expected an ltcjax.wirings.Wiring, got {type(wiring)}")
     if units is not None and units != wiring.units:
         raise ValueError(
-            f"units: the wiring has {wiring.units} units, but units={units} was passed"
+            f"units: expected the wiring's {wiring.units} units or None, got {units}"
         )
     if wiring.is_built and wiring.input_dim != input_size:
         raise ValueError(
-            f"input_size: the wiring was built for {wiring.input_dim} input features, "
-            f"but input_size={input_size}"
+            f"input_size: expected the {wiring.input_dim} input features the wiring was "
+            f"built for, got {input_size}"
         )
     return wiring.build(input_size)

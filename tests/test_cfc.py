@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ltcjax import NCP, AutoNCP, FullyConnected
-from ltcjax.cfc import CfCCell, lecun_tanh
+from ltcjax.models.cfc import CfCCell, lecun_tanh
 from ltcjax.convert import from_ncps_cfc
 
 DATA = np.load(Path(__file__).parent / "data" / "ncps_cfc_reference.npz")

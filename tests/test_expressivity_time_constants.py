@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ltcjax import LTCCell
 from ltcjax.expressivity import check_within, tau_sys_trace
 from ltcjax.expressivity.plots import plot_tau_sys_trace
-from ltcjax.ltc import tau_sys
+from ltcjax.models.ltc import tau_sys
 
 CELL = LTCCell(input_size=3, units=6)
 _trace = jax.jit(lambda p, x, dt: tau_sys_trace(CELL, p, x, timespans=dt))

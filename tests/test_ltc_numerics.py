@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ltc_reference import scipy_ltc_solve
 
 from ltcjax import FullyConnected, LTCCell, state_bounds, tau_sys, tau_sys_bounds
-from ltcjax.ltc import LTCParams
+from ltcjax.models.ltc import LTCParams
 
 
 def _sig(z: float) -> float:

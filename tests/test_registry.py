@@ -7,13 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ltcjax import AutoNCP, RecurrentCell
-from ltcjax.cfc import CfCCell
-from ltcjax.ctgru import CTGRUCell
-from ltcjax.ctrnn import CTRNNCell
-from ltcjax.lstm import LSTMCell
-from ltcjax.ltc import LTCCell
-from ltcjax.node import ODERNNCell
+from ltcjax import RK4, AutoNCP, RecurrentCell
+from ltcjax.models.cfc import CfCCell
+from ltcjax.models.ctgru import CTGRUCell
+from ltcjax.models.ctrnn import CTRNNCell
+from ltcjax.models.lstm import LSTMCell
+from ltcjax.models.ltc import LTCCell
+from ltcjax.models.node import ODERNNCell
 from ltcjax.registry import available_models, make_cell, register
 
 EXPECTED = {
@@ -36,7 +36,7 @@ def test_all_models_registered():
 
 
 def test_kwargs_are_forwarded():
-    assert make_cell("ctrnn", input_size=2, units=3, solver="rk4").solver == "rk4"
+    assert make_cell("ctrnn", input_size=2, units=3, solver="rk4").solver == RK4()
     assert make_cell("cfc", input_size=2, units=3, mode="pure").mode == "pure"
     with pytest.raises(ValueError, match="^mode:"):
         make_cell("cfc", input_size=2, units=3, mode="nope")

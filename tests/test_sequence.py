@@ -240,7 +240,7 @@ def test_step_batch_checks_the_mixed_memory_pair_and_accepts_traced_dt():
         ({"constraint": "abs"}, "constraint: expected one of"),
         ({"ode_unfolds": 0}, "ode_unfolds: expected a positive integer"),
         ({"units": None}, "units, wiring"),
-        ({"units": 5, "wiring": AutoNCP(10, 2)}, "units: the wiring has 10"),
+        ({"units": 5, "wiring": AutoNCP(10, 2)}, "units: expected the wiring's 10 units"),
     ],
 )
 def test_bad_configuration_names_the_argument(kwargs, match):
@@ -251,7 +251,7 @@ def test_bad_configuration_names_the_argument(kwargs, match):
 
 def test_wiring_built_for_other_input_size_is_rejected():
     wiring = AutoNCP(10, 2).build(5)
-    with pytest.raises(ValueError, match="input_size: the wiring was built for 5"):
+    with pytest.raises(ValueError, match="input_size: expected the 5 input features the wiring was built for"):
         LTCCell(input_size=3, wiring=wiring)
 
 

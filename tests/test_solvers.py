@@ -15,7 +15,16 @@ import pytest
 from ltc_reference import scipy_ltc_solve
 
 from ltcjax import LTCCell
-from ltcjax.solvers import DiffraxSolver, as_diffrax_solver, integrate, validate_solver
+from ltcjax.solvers import (
+    RK4,
+    DiffraxSolver,
+    Euler,
+    Fused,
+    as_diffrax_solver,
+    as_solver,
+    integrate,
+    validate_solver,
+)
 
 
 @pytest.fixture
@@ -28,18 +37,48 @@ def problem(x64):
     return cell, params, v0, x, t_end, scipy_ltc_solve(cell, params, v0, x, t_end)
 
 
-def test_validate_solver_accepts_names_and_diffrax_solvers():
-    assert validate_solver("euler", ("euler", "rk4")) == "euler"
-    wrapped = validate_solver(diffrax.Kvaerno5(), ("euler",))
+def test_as_solver_normalises_shorthands_to_value_objects():
+    assert as_solver("euler") == Euler() and as_solver("RK4") == RK4()
+    assert as_solver("fused") == Fused()
+    wrapped = as_solver(diffrax.Kvaerno5())
     assert isinstance(wrapped, DiffraxSolver) and wrapped.name == "Kvaerno5"
-    assert validate_solver("dopri8", ("euler",)).name == "Dopri8"
+    assert as_solver("dopri8").name == "Dopri8"
+    assert as_solver("ode45") == as_solver("rk45") == as_solver(diffrax.Dopri5())
     cfg = DiffraxSolver(solver=diffrax.Tsit5(), rtol=1e-5)
-    assert validate_solver(cfg, ("euler",)) is cfg
+    assert as_solver(cfg) is cfg
     with pytest.raises(ValueError, match="solver: expected one of"):
-        validate_solver("rk45", ("euler", "rk4"))
+        as_solver("rk5")
     with pytest.raises(ValueError, match="solver"):
         LTCCell(input_size=1, units=2, solver=object())
     assert as_diffrax_solver("fused") is None
+    # the deprecated validate_solver still restricts the shorthands a caller allows
+    assert validate_solver("euler", ("euler", "rk4")) == Euler()
+    with pytest.raises(ValueError, match="solver: expected one of"):
+        validate_solver("fused", ("euler", "rk4"))
+
+
+def test_solver_value_objects_have_consistent_equality_and_hash():
+    a = DiffraxSolver(solver=diffrax.Tsit5(), adjoint=diffrax.BacksolveAdjoint())
+    b = DiffraxSolver(solver=diffrax.Tsit5(), adjoint=diffrax.BacksolveAdjoint())
+    assert a == b and hash(a) == hash(b)
+    c = DiffraxSolver(solver=diffrax.Tsit5(), rtol=1e-5)
+    assert c != a and c == DiffraxSolver(solver=diffrax.Tsit5(), rtol=1e-5)
+    assert hash(c) == hash(DiffraxSolver(solver=diffrax.Tsit5(), rtol=1e-5))
+    assert len({Euler(), Euler(), RK4(), Fused(), as_solver("fused")}) == 3
+    # cells holding equal solvers are equal and hash equally (valid static jit arguments)
+    one = LTCCell(input_size=1, units=2, solver=a)
+    two = LTCCell(input_size=1, units=2, solver=b)
+    assert one == two and hash(one) == hash(two)
+    assert LTCCell(input_size=1, units=2, solver="rk4") == LTCCell(input_size=1, units=2, solver=RK4())
+
+
+def test_fused_solver_is_only_for_cells_with_a_fused_form():
+    from ltcjax import CTRNNCell
+
+    with pytest.raises(ValueError, match="solver: expected Euler.*CTRNNCell has no fused"):
+        CTRNNCell(input_size=1, units=2, solver="fused")
+    with pytest.raises(ValueError, match="solver: the fused solver"):
+        integrate(lambda y: -y, jnp.ones(1), 1.0, Fused(), 2)
 
 
 @pytest.mark.parametrize(
@@ -190,12 +229,12 @@ def test_failed_interval_raises_or_returns_nan():
 
 
 def test_integrate_rejects_unknown_methods():
-    with pytest.raises(ValueError, match="method"):
-        integrate(lambda y: -y, jnp.ones(1), jnp.asarray(1.0), "rk45", 1)
+    with pytest.raises(ValueError, match="solver: expected one of"):
+        integrate(lambda y: -y, jnp.ones(1), jnp.asarray(1.0), "rk5", 1)
 
 
 def test_other_continuous_time_cells_get_diffrax_solvers():
-    ctrnn = pytest.importorskip("ltcjax.ctrnn")
+    ctrnn = pytest.importorskip("ltcjax.models.ctrnn")
     cell = ctrnn.CTRNNCell(input_size=2, units=3, solver=diffrax.Tsit5())
     p = cell.init(jax.random.key(0))
     ys, _ = cell.apply(p, jnp.ones((2, 5, 2)), timespans=0.5)
@@ -224,7 +263,7 @@ def test_unroll_takes_a_solver_and_absolute_times():
     with pytest.raises(ValueError, match="times, timespans"):
         unroll(cell, p, xs, times=times, timespans=gaps)
     with pytest.raises(ValueError, match="solver"):
-        unroll(cell, p, xs, solver="rk45")
+        unroll(cell, p, xs, solver="rk5")
 
 
 @functools.partial(jax.jit, static_argnums=2)
@@ -272,7 +311,7 @@ def _irregular_batch(cell, key):
 
 
 def _ctrnn(**kwargs):
-    ctrnn = pytest.importorskip("ltcjax.ctrnn")
+    ctrnn = pytest.importorskip("ltcjax.models.ctrnn")
     return ctrnn.CTRNNCell(input_size=2, units=5, **kwargs)
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from ltcjax import CfCCell, LSTMCell, LTCCell
 from ltcjax.data import make_synthetic
-from ltcjax.ltc import PROJECTION_MINIMA
+from ltcjax.models.ltc import PROJECTION_MINIMA
 from ltcjax.train import (
     CheckpointStore,
     SequenceModel,

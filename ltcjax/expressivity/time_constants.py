@@ -4,8 +4,8 @@ Two model families are covered:
 
 * the library's conductance-form :class:`ltcjax.LTCCell` (trained or freshly initialised):
   :func:`tau_sys_trace` runs the cell over a sequence and evaluates
-  :func:`ltcjax.ltc.tau_sys` after every observation, together with
-  :func:`ltcjax.ltc.tau_sys_bounds` and :func:`ltcjax.ltc.state_bounds`;
+  :func:`ltcjax.models.ltc.tau_sys` after every observation, together with
+  :func:`ltcjax.models.ltc.tau_sys_bounds` and :func:`ltcjax.models.ltc.state_bounds`;
 * the paper-form random LTC of :mod:`~ltcjax.expressivity.random_networks`:
   :func:`random_ltc_tau_sys_trace` integrates it with Diffrax on the circle input and returns
   ``tau_sys`` with the bounds of :mod:`~ltcjax.expressivity.bounds`.
@@ -91,7 +91,7 @@ def tau_sys_trace(
         >>> tr.tau_sys.shape, bool(jnp.all(tr.tau_sys <= tr.tau_upper))
         ((12, 5), True)
     """
-    from ltcjax.ltc import state_bounds, tau_sys, tau_sys_bounds
+    from ltcjax.models.ltc import state_bounds, tau_sys, tau_sys_bounds
 
     leaves = jax.tree_util.tree_leaves(params)
     dtype = next((x.dtype for x in leaves if jnp.issubdtype(x.dtype, jnp.floating)), jnp.float32)

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from ltcjax.cell import RecurrentCell
-from ltcjax.ltc import LTCCell
+from ltcjax.models.ltc import LTCCell
 from ltcjax.wirings import Wiring
 
 
@@ -39,7 +39,7 @@ def step_any_batch(cell: RecurrentCell, params: Any, carry: Any, x: jax.Array, d
     """``cell.step`` over any number of leading batch axes of ``x`` (and of ``carry``)."""
     batch_shape = x.shape[:-1]
     flat = lambda a: a.reshape(-1, *a.shape[len(batch_shape) :])  # noqa: E731
-    step = cell.batched_step
+    step = cell.step_many
     carry, y = step(params, jax.tree.map(flat, carry), flat(x), dt.reshape(-1))
     unflat = lambda a: a.reshape(*batch_shape, *a.shape[1:])  # noqa: E731
     return jax.tree.map(unflat, carry), unflat(y)

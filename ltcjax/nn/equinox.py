@@ -19,7 +19,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ltcjax.cell import RecurrentCell, _float_dtype, check_dt
+from ltcjax.cell import RecurrentCell
+from ltcjax.validation import check_dt, float_dtype
 from ltcjax.nn._common import make_ltc_cell, split_time_channel, step_any_batch
 from ltcjax.sequence import unroll
 from ltcjax.wirings import Wiring
@@ -58,12 +59,12 @@ class Cell(eqx.Module):
     ) -> tuple[Any, Float[Array, "*batch outputs"]]:
         x, _ = split_time_channel(self.cell, jnp.asarray(x), time_channel=False)
         check_dt(dt)
-        dt = jnp.broadcast_to(jnp.asarray(dt, _float_dtype(self.params)), x.shape[:-1])
+        dt = jnp.broadcast_to(jnp.asarray(dt, float_dtype(self.params)), x.shape[:-1])
         return step_any_batch(self.cell, self.params, state, x, dt)
 
     def initial_state(self, batch_shape: tuple[int, ...] = ()) -> Any:
         """The cell's zero state for ``batch_shape`` leading axes."""
-        return self.cell.initial_state(batch_shape, _float_dtype(self.params))
+        return self.cell.initial_state(batch_shape, float_dtype(self.params))
 
 
 class Recurrent(eqx.Module):

@@ -8,7 +8,6 @@ parameter pytree ``{"cell": ..., "readout": {"kernel": (O, D), "bias": (D,)}}``.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from typing import Any
 
 import jax
@@ -16,37 +15,25 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
 from ltcjax.cell import RecurrentCell
+from ltcjax.custom_types import PyTree
+from ltcjax.deprecation import warn_renamed
 
 __all__ = ["SequenceModel", "project_cell_params"]
 
-PyTree = Any
-
 
 def project_cell_params(cell: RecurrentCell, params: PyTree) -> PyTree:
-    """Apply the cell's parameter projection (its constraint), or return ``params`` as is.
-
-    A cell may define ``project_params(params)``; an :class:`~ltcjax.LTCCell` with
-    ``constraint="clip"`` is projected by :func:`ltcjax.project_params` (clip ``w,
-    sensory_w, cm, gleak`` to small positive minima). Cells without a constraint are left
-    unchanged.
+    """Deprecated: ``cell.project(params)`` (the cell's constraint projection).
 
     Example:
         >>> import jax, jax.numpy as jnp
-        >>> from ltcjax import LTCCell, project_params
+        >>> from ltcjax import LTCCell
         >>> cell = LTCCell(input_size=1, units=3, constraint="clip")
         >>> p = cell.init(jax.random.key(0))._replace(cm=-jnp.ones(3))
-        >>> q = project_cell_params(cell, p)
-        >>> bool((q.cm > 0).all()), q.cm.tolist() == project_params(cell, p).cm.tolist()
-        (True, True)
+        >>> bool((cell.project(p).cm > 0).all())
+        True
     """
-    method = getattr(cell, "project_params", None)
-    if callable(method):
-        return method(params)
-    from ltcjax.ltc import LTCCell, project_params
-
-    if isinstance(cell, LTCCell):
-        return project_params(cell, params)
-    return params
+    warn_renamed("ltcjax.train.project_cell_params(cell, params)", "cell.project(params)")
+    return cell.project(params)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -81,12 +68,8 @@ class SequenceModel:
 
     @property
     def has_dropout(self) -> bool:
-        """Whether the cell's ``apply`` takes a ``dropout_key`` (training-mode dropout)."""
-        try:
-            params = inspect.signature(self.cell.apply).parameters
-        except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-            return False
-        return "dropout_key" in params
+        """Whether the cell draws random numbers (dropout) when given a key."""
+        return self.cell.is_stochastic
 
     @property
     def input_size(self) -> int:
@@ -130,16 +113,13 @@ class SequenceModel:
             >>> bool(jnp.any(a != b)), bool(jnp.all(model.apply(p, x) == model.apply(p, x)))
             (True, True)
         """
-        kwargs: dict[str, Any] = {}
-        if dropout_key is not None and self.has_dropout:
-            kwargs["dropout_key"] = dropout_key
         ys, _ = self.cell.apply(
             params["cell"],
             inputs,
             timespans=timespans,
             mask=mask,
             return_sequences=self.return_sequences,
-            **kwargs,
+            key=dropout_key,
         )
         readout = params["readout"]
         return ys @ readout["kernel"] + readout["bias"]
@@ -147,4 +127,4 @@ class SequenceModel:
     def project(self, params: PyTree) -> PyTree:
         """Project the cell's parameters onto its constraint set (see
         :func:`project_cell_params`); the readout is unconstrained."""
-        return {**params, "cell": project_cell_params(self.cell, params["cell"])}
+        return {**params, "cell": self.cell.project(params["cell"])}

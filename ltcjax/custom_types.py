@@ -1,0 +1,10 @@
+"""Type aliases shared by the package (a leaf module)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+#: Any JAX pytree (parameters, states, optimiser states).
+PyTree: TypeAlias = Any
+
+__all__ = ["PyTree"]

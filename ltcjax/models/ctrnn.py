@@ -1,0 +1,122 @@
+"""Continuous-time RNN (CT-RNN), the LTC paper's baseline.
+
+    dh/dt = -h / tau + tanh(W [x; h] + b)
+
+integrated over the elapsed time ``dt`` of each observation with ``ode_unfolds`` fixed
+steps of ``dt / ode_unfolds`` (explicit Euler by default), the input held constant. The
+paper's code takes 6 Euler steps of h = 0.1 per observation: that is ``timespans=0.6``
+with the defaults here. The output is the hidden state (the paper puts a separate linear
+readout after the RNN).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
+
+from ltcjax.cell import ContinuousTimeCell
+from ltcjax.models.dense import dense_tanh, dense_tanh_init
+from ltcjax.validation import check_positive_int
+
+#: softplus(TAU_RAW_ONE) == 1: the raw value that makes a trainable tau start at 1.
+TAU_RAW_ONE = float(np.log(np.expm1(1.0)))
+
+
+class CTRNNParams(NamedTuple):
+    """CT-RNN parameters: ``kernel`` laid out ``[inputs + units, units]`` (rows: x then h);
+    ``tau_raw`` (softplus gives tau) is None unless ``trainable_tau``."""
+
+    kernel: Float[Array, "fan_in units"]
+    bias: Float[Array, " units"]
+    tau_raw: Float[Array, " units"] | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CTRNNCell(ContinuousTimeCell):
+    """A continuous-time RNN cell, ``dh/dt = -h / tau + tanh(W [x; h] + b)``.
+
+    Args:
+        input_size: number of input features.
+        units: number of hidden units.
+        tau: the fixed time constant (paper: 1), used when ``trainable_tau`` is False.
+        trainable_tau: learn one time constant per unit, kept positive as
+            ``tau = softplus(tau_raw)`` and initialised to ``tau`` (this is the variant
+            counted in the paper's Table S2, ``k^2 + 2k`` recurrent parameters per layer).
+        solver: "euler" (paper) or "rk4" (or a Diffrax solver, where supported by
+            :func:`ltcjax.solvers.as_solver`, except the LTC-only fused solver).
+        ode_unfolds: solver steps per observation (paper: 6).
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> cell = CTRNNCell(input_size=3, units=8)
+        >>> params = cell.init(jax.random.key(0))
+        >>> ys, h = cell.apply(params, jnp.ones((2, 5, 3)), timespans=0.6)  # paper: 6 x 0.1
+        >>> ys.shape, h.shape
+        ((2, 5, 8), (2, 8))
+    """
+
+    input_size: int
+    units: int
+    tau: float = 1.0
+    trainable_tau: bool = False
+    solver: Any = "euler"
+    ode_unfolds: int = 6
+
+    def __post_init__(self) -> None:
+        check_positive_int("input_size", self.input_size)
+        check_positive_int("units", self.units)
+        check_positive_int("ode_unfolds", self.ode_unfolds)
+        if not float(self.tau) > 0 or not np.isfinite(self.tau):
+            raise ValueError(f"tau: expected a finite value > 0, got {self.tau!r}")
+        self.normalise_solver()
+
+    @property
+    def state_size(self) -> int:
+        return self.units
+
+    @property
+    def output_size(self) -> int:
+        return self.units
+
+    def init(self, key: jax.Array, dtype: Any = jnp.float32) -> CTRNNParams:
+        """Glorot-uniform ``W``, zero ``b``; ``tau_raw = softplus^-1(tau)`` if trainable.
+
+        Example:
+            >>> import jax
+            >>> p = CTRNNCell(input_size=2, units=4, trainable_tau=True).init(jax.random.key(0))
+            >>> p.kernel.shape, round(float(jax.nn.softplus(p.tau_raw[0])), 5)
+            ((6, 4), 1.0)
+        """
+        kernel, bias = dense_tanh_init(key, self.input_size + self.units, self.units, dtype)
+        tau_raw = None
+        if self.trainable_tau:
+            raw = float(np.log(np.expm1(self.tau)))
+            tau_raw = jnp.full((self.units,), raw, dtype)
+        return CTRNNParams(kernel, bias, tau_raw)
+
+    def time_constant(self, params: CTRNNParams) -> Float[Array, " units"] | float:
+        """The time constant(s) the ODE uses: ``softplus(tau_raw)`` or the fixed ``tau``."""
+        return self.tau if params.tau_raw is None else jax.nn.softplus(params.tau_raw)
+
+    def vector_field(
+        self,
+        params: CTRNNParams,
+        h: Float[Array, "... units"],
+        x: Float[ArrayLike, "... inputs"],
+    ) -> Float[Array, "... units"]:
+        """``dh/dt = -h / tau + tanh(W [x; h] + b)``.
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> cell = CTRNNCell(input_size=2, units=3)
+            >>> p = cell.init(jax.random.key(0))
+            >>> cell.vector_field(p, jnp.zeros(3), jnp.zeros(2)).tolist()
+            [0.0, 0.0, 0.0]
+        """
+        drive = dense_tanh(params.kernel, params.bias, h, x)
+        return -h / self.time_constant(params) + drive
