@@ -192,9 +192,7 @@ class RecurrentCell(abc.ABC):
         warn_renamed("RecurrentCell.batched_step", "RecurrentCell.step_many")
         return self.step_many(params, state, x, dt)
 
-    def apply(
-        self, params: PyTree, inputs: jax.Array, **kwargs: Any
-    ) -> tuple[jax.Array, PyTree]:
+    def apply(self, params: PyTree, inputs: jax.Array, **kwargs: Any) -> tuple[jax.Array, PyTree]:
         """Run the cell over a sequence; see :func:`ltcjax.unroll` for the arguments."""
         return unroll(self, params, inputs, **kwargs)
 
@@ -258,6 +256,12 @@ class ContinuousTimeCell(RecurrentCell):
                 repr(self.solver),
             )
         object.__setattr__(self, "solver", solver)
+
+    @property
+    def state_follows_ode(self) -> bool:
+        """Whether the state evolves by the ODE alone (no discrete update at observations),
+        so that :func:`ltcjax.continuous.odeint_sequence` can solve whole sequences."""
+        return True
 
     @property
     def has_fused_form(self) -> bool:

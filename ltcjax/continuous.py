@@ -34,9 +34,10 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from ltcjax.cell import ContinuousTimeCell, RecurrentCell
 from ltcjax.custom_types import PyTree
+from ltcjax.deprecation import warn_renamed
 from ltcjax.sequence import build_valid_mask, check_sequence_inputs
-from ltcjax.validation import float_dtype
 from ltcjax.solvers import DiffraxSolver, as_diffrax_solver
+from ltcjax.validation import argument_error, check_choice, float_dtype, is_concrete
 
 INTERPOLATIONS = ("constant", "previous", "linear")
 
@@ -77,9 +78,7 @@ class ObservationPath(dfx.AbstractPath):
 
     def __check_init__(self) -> None:
         if self.interpolation not in INTERPOLATIONS:
-            raise ValueError(
-                f"interpolation: expected one of {INTERPOLATIONS}, got {self.interpolation!r}"
-            )
+            raise argument_error("interpolation", f"one of {INTERPOLATIONS}", self.interpolation)
 
     @property
     def t0(self):
@@ -178,7 +177,7 @@ class ContinuousSolution(NamedTuple):
         return self.status == 0
 
 
-def status_message(code: int) -> str:
+def status_message(code: int | Int[ArrayLike, ""]) -> str:
     """A readable message for a :attr:`ContinuousSolution.status` code.
 
     Example:
@@ -193,22 +192,56 @@ def status_message(code: int) -> str:
             "invalid times: observation times must be finite and non-decreasing over the "
             "valid (unmasked) observations, and not before t0; query times finite and >= t0"
         )
-    return dfx.RESULTS._index_to_message[code]
+    if 0 < code < len(_RESULT_NAMES):
+        return dfx.RESULTS[getattr(dfx.RESULTS, _RESULT_NAMES[code])]
+    return f"the solver failed (status {code})"
+
+
+#: Diffrax's outcomes by their public names; a status code is the index here (the same
+#: numbers as Diffrax's own ``RESULTS`` order: 0 success, 1 ``max_steps`` reached, ...).
+_RESULT_NAMES = tuple(
+    name
+    for name in (
+        "successful",
+        "max_steps_reached",
+        "singular",
+        "breakdown",
+        "stagnation",
+        "conlim",
+        "nonfinite_input",
+        "nonlinear_max_steps_reached",
+        "nonlinear_divergence",
+        "nonfinite",
+        "dt_min_reached",
+        "event_occurred",
+        "max_steps_rejected",
+        "internal_error",
+    )
+    if hasattr(dfx.RESULTS, name)
+)
+
+
+def _status_code(result: Any) -> Array:
+    """The int32 status of a Diffrax ``RESULTS`` item (only public comparisons)."""
+    matches = [result == getattr(dfx.RESULTS, name) for name in _RESULT_NAMES]
+    return jnp.select(matches, list(range(len(_RESULT_NAMES))), len(_RESULT_NAMES))
 
 
 def check_status(solution: ContinuousSolution) -> ContinuousSolution:
     """Raise a RuntimeError naming the failed sequences and why; else return ``solution``.
 
-    Call it outside ``jit`` on the solution of :func:`odeint_sequence` (which, with
-    ``throw=False``, reports failures as a status and NaN states instead of raising).
+    Call it outside ``jit`` on the solution of :func:`odeint_sequence` (which, with a
+    solver of ``throw=False``, reports failures as a status and NaN states instead of
+    raising).
 
     Example:
-        >>> import jax, jax.numpy as jnp
-        >>> from ltcjax import LTCCell
+        >>> import diffrax, jax, jax.numpy as jnp
+        >>> from ltcjax import DiffraxSolver, LTCCell
         >>> cell = LTCCell(input_size=1, units=2)
         >>> p = cell.init(jax.random.key(0))
-        >>> sol = odeint_sequence(cell, p, jnp.ones((2, 3, 1)), jnp.array([[0.0, 1, 2]] * 2),
-        ...                       max_steps=2)
+        >>> solver = DiffraxSolver(solver=diffrax.Tsit5(), max_steps=2, throw=False)
+        >>> times = jnp.array([[0.0, 1, 2]] * 2)
+        >>> sol = odeint_sequence(cell, p, jnp.ones((2, 3, 1)), times, solver=solver)
         >>> check_status(sol)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
@@ -249,42 +282,47 @@ def validate_times(
     for b in range(ts.shape[0]):
         row = ts[b][ok[b]]
         if not np.all(np.isfinite(row)):
-            raise ValueError(
-                f"times: expected finite observation times, sequence {b} has NaN or inf at "
-                f"a valid (unmasked) position"
+            raise argument_error(
+                "times",
+                "finite observation times",
+                f"NaN or inf in sequence {b} at a valid (unmasked) position",
             )
         drops = np.flatnonzero(np.diff(row) < 0)
         if drops.size:
             i = drops[0]
-            raise ValueError(
-                f"times: expected non-decreasing observation times; sequence {b} goes from "
-                f"{row[i]} to {row[i + 1]} (valid observation {i} to {i + 1})"
+            raise argument_error(
+                "times",
+                "non-decreasing observation times",
+                f"sequence {b} going from {row[i]} to {row[i + 1]} (valid observation {i} to "
+                f"{i + 1})",
             )
     starts = None
     if t0 is not None:
         t0 = np.broadcast_to(np.asarray(t0, np.float64), ts.shape[:1])
         if not np.all(np.isfinite(t0)):
-            raise ValueError("t0: expected finite start times, got NaN or inf")
+            raise argument_error("t0", "finite start times", "NaN or inf")
         for b in range(ts.shape[0]):
             row = ts[b][ok[b]]
             if row.size and row[0] < t0[b]:
-                raise ValueError(
-                    f"t0: sequence {b} starts at t0={t0[b]} after its first observation time "
-                    f"{row[0]}"
+                raise argument_error(
+                    "t0",
+                    "start times <= each sequence's first valid observation time",
+                    f"t0={t0[b]} for sequence {b}, whose first observation is at {row[0]}",
                 )
         starts = t0
     if query_times is not None:
         qs = np.asarray(query_times, np.float64)
         if not np.all(np.isfinite(qs)):
-            raise ValueError("query_times: expected finite times, got NaN or inf")
+            raise argument_error("query_times", "finite times", "NaN or inf")
         if starts is None:
             starts = np.array([r[o][0] if o.any() else np.inf for r, o in zip(ts, ok, strict=True)])
         qs = np.broadcast_to(np.atleast_2d(qs), (ts.shape[0], qs.shape[-1]))
         for b in range(ts.shape[0]):
             if qs.shape[1] and np.isfinite(starts[b]) and qs[b].min() < starts[b]:
-                raise ValueError(
-                    f"query_times: sequence {b} has a query time {qs[b].min()} before its "
-                    f"start time {starts[b]}"
+                raise argument_error(
+                    "query_times",
+                    "times >= each sequence's start time",
+                    f"{qs[b].min()} for sequence {b}, which starts at {starts[b]}",
                 )
 
 
@@ -292,21 +330,16 @@ def odeint_sequence(
     cell: RecurrentCell,
     params: PyTree,
     inputs: Float[ArrayLike, "*batch time features"],
-    times: Float[ArrayLike, "*batch time"],
+    times: Float[ArrayLike, "*#batch time"],
     *,
-    t0: Float[ArrayLike, "*batch"] | float | None = None,
-    solver: Any = None,
-    rtol: float | None = None,
-    atol: float | None = None,
-    max_steps: int | None = None,
-    adjoint: Any = None,
-    dt0: float | None = None,
+    t0: Float[ArrayLike, "*#batch"] | float | None = None,
+    solver: DiffraxSolver | str | Any = None,
     interpolation: Literal["constant", "previous", "linear"] = "constant",
-    mask: Bool[ArrayLike, "*batch time"] | None = None,
-    lengths: Int[ArrayLike, "*batch"] | None = None,
-    initial_state: Float[ArrayLike, "*batch units"] | None = None,
-    query_times: Float[ArrayLike, "*batch query"] | None = None,
-    throw: bool = False,
+    mask: Bool[ArrayLike, "*#batch time"] | None = None,
+    lengths: Int[ArrayLike, "*#batch"] | None = None,
+    initial_state: Float[ArrayLike, "*#batch units"] | None = None,
+    query_times: Float[ArrayLike, "*#batch query"] | None = None,
+    **deprecated: Any,
 ) -> ContinuousSolution:
     """Solve a continuous-time cell over irregularly sampled sequences with Diffrax.
 
@@ -328,15 +361,16 @@ def odeint_sequence(
         t0: (B,) or scalar start time, where ``initial_state`` holds. Default: each
             sequence's first valid observation time (the first input then acts for zero
             time, so ``outputs[:, 0]`` reads the initial state).
-        solver: a Diffrax solver (instance, name such as ``"tsit5"``, or
-            :class:`~ltcjax.solvers.DiffraxSolver`). Default: the cell's own ``solver`` if
-            that is a Diffrax solver, else ``diffrax.Tsit5()``. It must be adaptive (have
-            an error estimate). Its ``throw`` field is ignored: failures are governed by
-            this function's own ``throw`` argument (default False: a status per sequence).
-        rtol, atol, max_steps, adjoint, dt0: override the solver configuration's values
-            (defaults 1e-3, 1e-6, 4096, ``"recursive"``, automatic). ``max_steps`` bounds
-            the steps of each whole sequence. ``adjoint="backsolve"`` is approximate and
-            leaves ``steps_per_interval`` at -1.
+        solver: a :class:`~ltcjax.solvers.DiffraxSolver` (tolerances, ``max_steps`` for
+            each whole sequence, adjoint, ``dt0``, ``throw``), or a shorthand
+            (``"tsit5"``, a ``diffrax.AbstractSolver`` instance) that normalises to one with
+            the default fields. It must be adaptive (have an error estimate). Default: the
+            cell's own solver if that is a Diffrax solver, else
+            ``DiffraxSolver(solver=diffrax.Tsit5(), throw=False)``. As in
+            ``diffrax.diffeqsolve``, the solver's ``throw`` decides what a failed solve
+            does: raise (also inside ``jit``), or, with ``throw=False``, return a status per
+            sequence and NaN states. ``adjoint="backsolve"`` is approximate and leaves
+            ``steps_per_interval`` at -1.
         interpolation: the input between observations: "constant" (``x_k`` over
             ``(times[k-1], times[k]]``, as the discrete unroll), "previous" (causal hold:
             ``x_k`` over ``[times[k], times[k+1])``, so the state between observations
@@ -348,32 +382,31 @@ def odeint_sequence(
         query_times: (Q,) shared or (B, Q) per-sequence times at which to report the state
             (dense output), in any order, >= ``t0``; query times after the last observation
             hold the last input (continuous-time forecasting).
-        throw: raise (via Diffrax, also inside ``jit``) when a solve fails, instead of
-            returning a status and NaN states. This, not ``DiffraxSolver.throw``, decides:
-            ``odeint_sequence(cell, ...)`` with ``cell.solver=DiffraxSolver(..., throw=True)``
-            still returns a status unless ``throw=True`` is passed here.
+        **deprecated: ``rtol``, ``atol``, ``max_steps``, ``adjoint``, ``dt0``, ``throw``:
+            deprecated overrides of the solver's fields (a DeprecationWarning; put them in
+            the ``DiffraxSolver`` instead). They go in 0.3.
 
     Returns:
         A :class:`ContinuousSolution`. Concrete bad times raise a ValueError naming the
         argument; inside ``jit`` they set ``status`` to :data:`INVALID_TIMES`.
 
     Example:
-        >>> import jax, jax.numpy as jnp
-        >>> from ltcjax import LTCCell
+        >>> import diffrax, jax, jax.numpy as jnp
+        >>> from ltcjax import DiffraxSolver, LTCCell
         >>> cell = LTCCell(input_size=2, units=4)
         >>> params = cell.init(jax.random.key(0))
         >>> times = jnp.array([[0.0, 0.3, 1.1, 2.0], [0.0, 0.9, 1.0, 3.5]])
-        >>> sol = odeint_sequence(cell, params, jnp.ones((2, 4, 2)), times, rtol=1e-5,
-        ...                       atol=1e-7, query_times=jnp.linspace(0.0, 2.0, 9))
+        >>> solver = DiffraxSolver(solver=diffrax.Tsit5(), rtol=1e-5, atol=1e-7)
+        >>> sol = odeint_sequence(cell, params, jnp.ones((2, 4, 2)), times, solver=solver,
+        ...                       query_times=jnp.linspace(0.0, 2.0, 9))
         >>> sol.outputs.shape, sol.query_states.shape, sol.status.tolist()
         ((2, 4, 4), (2, 9, 4), [0, 0])
         >>> bool((sol.steps_per_interval[:, 1:] >= 1).all())
         True
     """
     _check_cell(cell)
-    if interpolation not in INTERPOLATIONS:
-        raise ValueError(f"interpolation: expected one of {INTERPOLATIONS}, got {interpolation!r}")
-    config = _solver_config(cell, solver, rtol, atol, max_steps, adjoint, dt0)
+    check_choice("interpolation", interpolation, INTERPOLATIONS)
+    config = _solver_config(cell, solver, deprecated)
     dtype = float_dtype(params)
 
     inputs, batched = check_sequence_inputs(cell, inputs, dtype)
@@ -385,9 +418,10 @@ def odeint_sequence(
         times_arr = jnp.broadcast_to(times_arr, (batch, steps))
     if times_arr.shape != (batch, steps):
         expected = f"({batch}, {steps}) or ({steps},)" if batched else f"({steps},)"
-        raise ValueError(
-            f"times: expected shape {expected} matching inputs' batch and time axes, "
-            f"got {tuple(jnp.shape(times))}"
+        raise argument_error(
+            "times",
+            f"shape {expected} matching inputs' batch and time axes",
+            tuple(jnp.shape(times)),
         )
     valid = build_valid_mask(mask, lengths, batch, steps, batched)
     if valid is None:
@@ -397,7 +431,7 @@ def odeint_sequence(
     if t0 is not None:
         t0_arr = jnp.asarray(t0)
         if t0_arr.ndim > 1 or (t0_arr.ndim == 1 and t0_arr.shape != (batch,)):
-            raise ValueError(f"t0: expected a scalar or shape ({batch},), got {t0_arr.shape}")
+            raise argument_error("t0", f"a scalar or shape ({batch},)", t0_arr.shape)
         t0_arr = jnp.broadcast_to(t0_arr, (batch,))
 
     q_arr = None
@@ -406,12 +440,9 @@ def odeint_sequence(
         if q_arr.ndim == 1:
             q_arr = jnp.broadcast_to(q_arr, (batch, q_arr.shape[0]))
         elif not (batched and q_arr.ndim == 2 and q_arr.shape[0] == batch):
-            raise ValueError(
-                f"query_times: expected shape (Q,) or ({batch}, Q), got {tuple(q_arr.shape)}"
-            )
+            raise argument_error("query_times", f"shape (Q,) or ({batch}, Q)", q_arr.shape)
 
-    concrete = [a for a in (times_arr, valid, t0_arr, q_arr) if a is not None]
-    if not any(isinstance(a, jax.core.Tracer) for a in concrete):
+    if is_concrete((times_arr, valid, t0_arr, q_arr)):
         validate_times(times_arr, valid, t0_arr, q_arr)
 
     if initial_state is None:
@@ -422,13 +453,12 @@ def odeint_sequence(
             y0 = y0[None]
         if y0.shape != (batch, cell.state_size):
             want = (batch, cell.state_size) if batched else (cell.state_size,)
-            raise ValueError(f"initial_state: expected shape {want}, got {tuple(y0.shape)}")
+            raise argument_error("initial_state", f"shape {want}", tuple(y0.shape))
 
     out = _solve_batch(
         cell,
         config,
         interpolation,
-        throw,
         params,
         inputs,
         times_arr.astype(dtype),
@@ -442,18 +472,18 @@ def odeint_sequence(
     return out
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
-def _solve_batch(cell, config, interpolation, throw, params, xs, ts, valid, t0, y0, qs):
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _solve_batch(cell, config, interpolation, params, xs, ts, valid, t0, y0, qs):
     """All sequences, vmapped; jitted (and cached) per cell, solver configuration and shape."""
 
     def one(x, t, m, s, y, q):
-        return _solve_one(cell, params, config, interpolation, throw, x, t, m, s, y, q)
+        return _solve_one(cell, params, config, interpolation, x, t, m, s, y, q)
 
     axes = (0, 0, 0, None if t0 is None else 0, 0, None if qs is None else 0)
     return jax.vmap(one, in_axes=axes)(xs, ts, valid, t0, y0, qs)
 
 
-def _solve_one(cell, params, config, interpolation, throw, xs, ts, valid, t0, y0, qs):
+def _solve_one(cell, params, config, interpolation, xs, ts, valid, t0, y0, qs):
     """One sequence: forward-fill masked observations, solve on times relative to t0."""
     dtype = y0.dtype
     steps = ts.shape[0]
@@ -516,10 +546,10 @@ def _solve_one(cell, params, config, interpolation, throw, xs, ts, valid, t0, y0
         stepsize_controller=config.diffrax_controller(jump_ts),
         adjoint=config.diffrax_adjoint(),
         max_steps=config.max_steps,
-        throw=throw,
+        throw=config.throw,
     )
     saved = (sol.ys[0] if record_steps else sol.ys)[inverse]
-    status = jnp.where(ok_times, sol.result._value, INVALID_TIMES).astype(jnp.int32)
+    status = jnp.where(ok_times, _status_code(sol.result), INVALID_TIMES).astype(jnp.int32)
     success = status == 0
     saved = jnp.where(success, saved, jnp.nan)
     states = saved[:steps]
@@ -532,7 +562,7 @@ def _solve_one(cell, params, config, interpolation, throw, xs, ts, valid, t0, y0
         ).astype(jnp.int32)
     else:
         per_interval = jnp.full((steps,), -1, jnp.int32)
-    readout = jax.vmap(lambda v, t: _readout(cell, params, v, path.evaluate(t)))
+    readout = jax.vmap(lambda v, t: cell.readout(params, v, path.evaluate(t)))
     outputs = readout(states, rel)
     final_state = states[-1]  # forward-filled: the last valid observation's state
     q_states = q_outputs = None
@@ -554,61 +584,65 @@ def _solve_one(cell, params, config, interpolation, throw, xs, ts, valid, t0, y0
     )
 
 
-def _readout(cell: RecurrentCell, params: PyTree, state: Array, x: Array) -> Array:
-    """The cell's output for ``state`` (its ``map_outputs`` if it has one, else a zero-length
-    step, which leaves a continuous-time cell's state unchanged)."""
-    if hasattr(cell, "map_outputs"):
-        return cell.map_outputs(params, state)
-    cheap = cell
-    if dataclasses.is_dataclass(cell) and hasattr(cell, "solver"):
-        changes = {"solver": "euler"}
-        if hasattr(cell, "ode_unfolds"):
-            changes["ode_unfolds"] = 1
-        cheap = dataclasses.replace(cell, **changes)
-    return cheap.step(params, state, x, jnp.zeros((), state.dtype))[1]
-
-
 def _check_cell(cell: RecurrentCell) -> None:
-    if not hasattr(cell, "vector_field"):
-        raise ValueError(
-            f"cell: expected a continuous-time cell with vector_field(params, state, x), got "
-            f"{type(cell).__name__}"
+    if not isinstance(cell, ContinuousTimeCell):
+        raise argument_error(
+            "cell",
+            "a continuous-time cell (an ltcjax.ContinuousTimeCell: LTC, CT-RNN, ODE-RNN)",
+            type(cell).__name__,
         )
-    if getattr(cell, "mixed_memory", False):
-        raise ValueError(
-            "cell: a mixed-memory LTC has a discrete LSTM update at each observation, which "
-            "has no continuous-time form; use unroll (cell.apply) with a Diffrax solver on "
-            "the cell instead, e.g. LTCCell(..., mixed_memory=True, solver=diffrax.Tsit5())"
+    if not cell.state_follows_ode:
+        raise argument_error(
+            "cell",
+            "a cell whose state follows its ODE alone (a mixed-memory LTC has a discrete "
+            "LSTM update at each observation, which has no continuous-time form; use "
+            "unroll / cell.apply with a Diffrax solver on the cell instead, e.g. "
+            "LTCCell(..., mixed_memory=True, solver=diffrax.Tsit5()))",
+            type(cell).__name__ + "(mixed_memory=True)",
         )
 
 
-def _solver_config(cell, solver, rtol, atol, max_steps, adjoint, dt0) -> DiffraxSolver:
+#: The default solver of :func:`odeint_sequence`: a status per sequence on failure.
+def _default_solver() -> DiffraxSolver:
+    return DiffraxSolver(solver=dfx.Tsit5(), throw=False)
+
+
+_DEPRECATED_OVERRIDES = ("rtol", "atol", "max_steps", "adjoint", "dt0", "throw")
+
+
+def _solver_config(
+    cell: ContinuousTimeCell, solver: Any, deprecated: dict[str, Any]
+) -> DiffraxSolver:
+    unknown = sorted(set(deprecated) - set(_DEPRECATED_OVERRIDES))
+    if unknown:
+        raise TypeError(f"odeint_sequence() got unexpected keyword arguments {unknown}")
     if solver is None:
-        cell_solver = getattr(cell, "solver", None)
-        config = as_diffrax_solver(cell_solver) if cell_solver is not None else None
-        if config is None:
-            config = DiffraxSolver(solver=dfx.Tsit5())
+        config = as_diffrax_solver(cell.solver) or _default_solver()
     else:
         config = as_diffrax_solver(solver)
         if config is None:
-            raise ValueError(
-                "solver: expected a Diffrax solver (a diffrax.AbstractSolver instance, a name "
-                f"such as 'tsit5', or an ltcjax.solvers.DiffraxSolver), got {solver!r}; for "
-                "'fused', 'euler' or 'rk4' use unroll (cell.apply)"
+            raise argument_error(
+                "solver",
+                "a Diffrax solver (an ltcjax.solvers.DiffraxSolver, a diffrax.AbstractSolver "
+                "instance or a name such as 'tsit5'); for 'fused', 'euler' or 'rk4' use "
+                "unroll (cell.apply)",
+                repr(solver),
             )
-    overrides = {
-        k: v
-        for k, v in dict(
-            rtol=rtol, atol=atol, max_steps=max_steps, adjoint=adjoint, dt0=dt0
-        ).items()
-        if v is not None
-    }
+    overrides = {k: v for k, v in deprecated.items() if v is not None}
     if overrides:
+        for name in overrides:
+            warn_renamed(
+                f"odeint_sequence(..., {name}=...)",
+                f"odeint_sequence(..., solver=DiffraxSolver(..., {name}=...))",
+                stacklevel=4,
+            )
         config = dataclasses.replace(config, **overrides)
     if not config.is_adaptive:
-        raise ValueError(
-            f"solver: odeint_sequence needs an adaptive Diffrax solver (with an error "
-            f"estimate, e.g. Tsit5, Dopri5, Kvaerno5), got {config.name}; for fixed steps "
-            "use unroll (cell.apply) with solver='euler' or 'rk4'"
+        raise argument_error(
+            "solver",
+            "an adaptive Diffrax solver (with an error estimate, e.g. Tsit5, Dopri5, "
+            "Kvaerno5) for odeint_sequence; for fixed steps use unroll (cell.apply) with "
+            "solver='euler' or 'rk4'",
+            config.name,
         )
     return config

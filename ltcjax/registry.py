@@ -1,11 +1,11 @@
 """Models by name, for configs, experiments and the command line.
 
-Registered: "ltc" (:class:`~ltcjax.models.ltc.LTCCell`), "cfc" (:class:`~ltcjax.models.cfc.CfCCell`),
-"ctrnn" (:class:`~ltcjax.models.ctrnn.CTRNNCell`), "node" (:class:`~ltcjax.models.node.ODERNNCell`),
-"ctgru" (:class:`~ltcjax.models.ctgru.CTGRUCell`) and "lstm" (:class:`~ltcjax.models.lstm.LSTMCell`). All
-share one interface (``init``/``step``/``apply`` with ``timespans``, ``mask``,
-``lengths``), so a training loop switches model by name. "ltc" and "cfc" accept a wiring as
-``units``; the others raise a ValueError naming ``units``.
+Registered: "ltc" (:class:`~ltcjax.LTCCell`), "cfc" (:class:`~ltcjax.CfCCell`), "ctrnn"
+(:class:`~ltcjax.CTRNNCell`), "node" (:class:`~ltcjax.ODERNNCell`), "ctgru"
+(:class:`~ltcjax.CTGRUCell`) and "lstm" (:class:`~ltcjax.LSTMCell`). All share one
+interface (:class:`~ltcjax.RecurrentCell`: ``init``/``step``/``apply`` with ``timespans``,
+``mask``, ``lengths``), so a training loop switches model by name. "ltc" and "cfc" accept a
+wiring as ``units``; the others raise a ValueError naming ``units``.
 
 Example:
     >>> from ltcjax.registry import make_cell, available_models

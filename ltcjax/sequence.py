@@ -46,15 +46,15 @@ def unroll(
     params: PyTree,
     inputs: Float[ArrayLike, "*batch time features"],
     *,
-    timespans: Float[ArrayLike, "*batch time"] | float | None = None,
-    mask: Bool[ArrayLike, "*batch time"] | None = None,
-    lengths: Int[ArrayLike, "*batch"] | None = None,
+    timespans: Float[ArrayLike, "..."] | float | None = None,
+    mask: Bool[ArrayLike, "*#batch time"] | None = None,
+    lengths: Int[ArrayLike, "*#batch"] | None = None,
     initial_state: PyTree | None = None,
     return_sequences: bool = True,
     remat: bool | None = None,
     solver: Any = None,
-    times: Float[ArrayLike, "*batch time"] | None = None,
-    t0: Float[ArrayLike, "*batch"] | float | None = None,
+    times: Float[ArrayLike, "*#batch time"] | None = None,
+    t0: Float[ArrayLike, "*#batch"] | float | None = None,
     key: jax.Array | None = None,
 ) -> tuple[Float[Array, "*batch time outputs"] | Float[Array, "*batch outputs"], PyTree]:
     """Apply ``cell`` to a sequence and return ``(outputs, final_state)``.
@@ -168,7 +168,7 @@ def unroll(
 
 
 def timespans_from_times(
-    times: Float[ArrayLike, "*batch time"], t0: Float[ArrayLike, "*batch"] | float | None = None
+    times: Float[ArrayLike, "*batch time"], t0: Float[ArrayLike, "*#batch"] | float | None = None
 ) -> Float[Array, "*batch time"]:
     """Elapsed times ``diff(times, prepend=t0)`` (``t0`` default: the first time), checked.
 

@@ -116,7 +116,7 @@ class Solver(abc.ABC):
         self,
         f: Callable[..., jax.Array],
         y: Float[Array, "*batch n"],
-        dt: Float[ArrayLike, "..."],
+        dt: Float[ArrayLike, ...],
         unfolds: int,
         args: tuple[ArrayLike, ...] | None = None,
     ) -> Float[Array, "*batch n"]:
@@ -317,7 +317,6 @@ class DiffraxSolver(Solver):
         return dataclasses.replace(controller, jump_ts=jump_ts)  # pragma: no cover
 
 
-
 def _import_diffrax():
     import diffrax
 
@@ -418,7 +417,7 @@ def validate_solver(solver: object, allowed: tuple[str, ...]) -> Solver:
 def integrate(
     f: Callable[..., jax.Array],
     y: Float[Array, "*batch n"],
-    dt: Float[ArrayLike, "..."],
+    dt: Float[ArrayLike, ...],
     method: Any,
     unfolds: int,
     args: tuple[ArrayLike, ...] | None = None,

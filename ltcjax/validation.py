@@ -81,11 +81,7 @@ def check_int(name: str, value: Any, minimum: int = 1, *, allow_none: bool = Fal
     """
     if allow_none and value is None:
         return value
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, int | np.integer)
-        and value >= minimum
-    )
+    ok = not isinstance(value, bool) and isinstance(value, int | np.integer) and value >= minimum
     if not ok:
         what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         if allow_none:

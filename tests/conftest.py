@@ -36,3 +36,19 @@ def x64():
 # tests/data/ holds reference-generation scripts that need torch and ncps (the ``bench``
 # extra); they are run by hand, never collected.
 collect_ignore_glob = ["data/*"]
+
+
+@pytest.fixture
+def without_runtime_typechecks():
+    """Turn off the test-time jaxtyping/beartype checks of ltcjax's annotations for a test
+    that feeds deliberately ill-typed arguments (a bad string, a wrong-rank array) to check
+    the error users get: users do not run that import hook, so the error they see is
+    ltcjax's own "name: expected ..., got ..." ValueError."""
+    import jaxtyping
+
+    before = jaxtyping.config.jaxtyping_disable
+    jaxtyping.config.update("jaxtyping_disable", True)
+    try:
+        yield
+    finally:
+        jaxtyping.config.update("jaxtyping_disable", before)

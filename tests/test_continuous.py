@@ -4,6 +4,8 @@ by interval, each sequence solved alone, the discrete unroll, and finite differe
 
 from __future__ import annotations
 
+import dataclasses
+
 import diffrax
 import jax
 import jax.numpy as jnp
@@ -53,7 +55,7 @@ def _scipy_sequence(cell, params, xs, ts, t0, interpolation, query=()):
 
 #: One solver configuration, one batch shape and one set of query times shared by most tests,
 #: so that the jitted solve compiles once (compilation dominates these tests' run time).
-TIGHT = dict(rtol=1e-8, atol=1e-10)
+TIGHT = dict(solver=DiffraxSolver(solver=diffrax.Tsit5(), rtol=1e-8, atol=1e-10, throw=False))
 T0 = (-0.5, 0.0, -0.2)
 QUERY = (4.5, 0.1, 1.0, 2.2, 3.1)  # unsorted, one beyond the last observation
 
@@ -83,9 +85,7 @@ def test_matches_scipy_at_observation_and_query_times(setup, solver, interpolati
         xs,
         times,
         t0=t0,
-        solver=solver,
-        rtol=1e-9,
-        atol=1e-11,
+        solver=DiffraxSolver(solver=solver, rtol=1e-9, atol=1e-11),
         interpolation=interpolation,
         query_times=query,
     )
@@ -153,7 +153,8 @@ def test_missing_observation_in_the_middle_equals_dropping_it(setup):
 def test_agrees_with_unroll_using_timespans(setup):
     cell, params, xs, times = setup
     t0 = jnp.full((3,), -0.25)
-    sol = odeint_sequence(cell, params, xs, times, t0=t0, rtol=1e-9, atol=1e-11)
+    tight = DiffraxSolver(solver=diffrax.Tsit5(), rtol=1e-9, atol=1e-11)
+    sol = odeint_sequence(cell, params, xs, times, t0=t0, solver=tight)
     timespans = jnp.diff(times, axis=1, prepend=t0[:, None])
     tight = LTCCell(
         input_size=2, units=3, solver=DiffraxSolver(solver=diffrax.Dopri5(), rtol=1e-9, atol=1e-11)
@@ -171,7 +172,13 @@ def test_gradient_matches_finite_differences(setup):
     @jax.jit
     def loss(p):
         sol = odeint_sequence(
-            cell, p, xs[:2], times[:2], t0=0.0, rtol=1e-10, atol=1e-12, query_times=jnp.array([1.7])
+            cell,
+            p,
+            xs[:2],
+            times[:2],
+            t0=0.0,
+            solver=DiffraxSolver(solver=diffrax.Tsit5(), rtol=1e-10, atol=1e-12),
+            query_times=jnp.array([1.7]),
         )
         return jnp.sum(sol.outputs**2) + jnp.sum(sol.query_outputs)
 
@@ -200,7 +207,8 @@ def test_step_statistics(setup):
     # the steps after the last observation (to the query time 4.5) belong to no interval
     assert np.all(spi.sum(1) <= np.asarray(sol.num_accepted_steps))
     np.testing.assert_array_equal(sol.num_steps, sol.num_accepted_steps + sol.num_rejected_steps)
-    back = odeint_sequence(cell, params, xs, times, t0=t0, adjoint="backsolve")
+    backsolve = DiffraxSolver(solver=diffrax.Tsit5(), adjoint="backsolve")
+    back = odeint_sequence(cell, params, xs, times, t0=t0, solver=backsolve)
     assert np.all(np.asarray(back.steps_per_interval) == -1) and np.all(back.num_steps > 0)
 
 
@@ -222,9 +230,9 @@ def test_bad_times_raise_clear_errors(setup):
         query_times=jnp.array(QUERY),
         **TIGHT,
     )
-    with pytest.raises(ValueError, match="t0: sequence 0 starts"):
+    with pytest.raises(ValueError, match="t0: expected start times <=.*sequence 0"):
         odeint_sequence(cell, params, xs, times, t0=10.0)
-    with pytest.raises(ValueError, match="query_times: sequence"):
+    with pytest.raises(ValueError, match="query_times: expected times >=.*sequence"):
         odeint_sequence(cell, params, xs, times, t0=0.0, query_times=jnp.array([-1.0]))
     with pytest.raises(ValueError, match="times: expected shape"):
         odeint_sequence(cell, params, xs, times[:, :3])
@@ -245,13 +253,19 @@ def test_bad_times_inside_jit_give_a_status(setup):
 
 def test_max_steps_exhausted_gives_status_or_error(setup):
     cell, params, xs, times = setup
-    sol = odeint_sequence(cell, params, xs, times, t0=0.0, max_steps=4)
+    short = DiffraxSolver(solver=diffrax.Tsit5(), max_steps=4, throw=False)
+    sol = odeint_sequence(cell, params, xs, times, t0=0.0, solver=short)
     assert sol.status.tolist() == [1, 1, 1] and not bool(jnp.any(sol.ok))
     assert bool(jnp.all(jnp.isnan(sol.outputs)))
     with pytest.raises(RuntimeError, match="max_steps"):
         check_status(sol)
+    throwing = dataclasses.replace(short, throw=True)  # the solver's throw decides
     with pytest.raises(Exception, match="max_steps"):
-        odeint_sequence(cell, params, xs, times, t0=0.0, max_steps=4, throw=True)
+        odeint_sequence(cell, params, xs, times, t0=0.0, solver=throwing)
+    # the deprecated override arguments still work for one release, with a warning
+    with pytest.warns(DeprecationWarning, match="max_steps"):
+        old = odeint_sequence(cell, params, xs, times, t0=0.0, max_steps=4)
+    assert old.status.tolist() == [1, 1, 1]
 
 
 def test_rejects_unsupported_cells_and_options(setup):

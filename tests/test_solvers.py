@@ -69,7 +69,9 @@ def test_solver_value_objects_have_consistent_equality_and_hash():
     one = LTCCell(input_size=1, units=2, solver=a)
     two = LTCCell(input_size=1, units=2, solver=b)
     assert one == two and hash(one) == hash(two)
-    assert LTCCell(input_size=1, units=2, solver="rk4") == LTCCell(input_size=1, units=2, solver=RK4())
+    assert LTCCell(input_size=1, units=2, solver="rk4") == LTCCell(
+        input_size=1, units=2, solver=RK4()
+    )
 
 
 def test_fused_solver_is_only_for_cells_with_a_fused_form():

@@ -293,7 +293,7 @@ class CfCCell(RecurrentCell):
         self,
         p: CfCLayerParams,
         h: Float[Array, "... hidden"],
-        x: Float[Array, "... inputs"],
+        x: Float[ArrayLike, "... inputs"],
         dt: Float[ArrayLike, ...],
         mask: np.ndarray | None = None,
         key: jax.Array | None = None,
@@ -355,7 +355,7 @@ class CfCCell(RecurrentCell):
     def apply(
         self,
         params: CfCParams,
-        inputs: jax.Array,
+        inputs: Float[ArrayLike, "*batch time features"],
         *,
         dropout_key: jax.Array | None = None,
         **kwargs: Any,

@@ -19,9 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ltcjax.cell import ContinuousTimeCell
-from ltcjax.models.dense import dense_tanh, dense_tanh_init
-from ltcjax.validation import check_positive_int
+from ltcjax.models.dense import DenseODECell, dense_tanh
+from ltcjax.validation import argument_error
 
 #: softplus(TAU_RAW_ONE) == 1: the raw value that makes a trainable tau start at 1.
 TAU_RAW_ONE = float(np.log(np.expm1(1.0)))
@@ -37,7 +36,7 @@ class CTRNNParams(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class CTRNNCell(ContinuousTimeCell):
+class CTRNNCell(DenseODECell):
     """A continuous-time RNN cell, ``dh/dt = -h / tau + tanh(W [x; h] + b)``.
 
     Args:
@@ -60,28 +59,14 @@ class CTRNNCell(ContinuousTimeCell):
         ((2, 5, 8), (2, 8))
     """
 
-    input_size: int
-    units: int
     tau: float = 1.0
     trainable_tau: bool = False
     solver: Any = "euler"
-    ode_unfolds: int = 6
 
     def __post_init__(self) -> None:
-        check_positive_int("input_size", self.input_size)
-        check_positive_int("units", self.units)
-        check_positive_int("ode_unfolds", self.ode_unfolds)
+        super().__post_init__()
         if not float(self.tau) > 0 or not np.isfinite(self.tau):
-            raise ValueError(f"tau: expected a finite value > 0, got {self.tau!r}")
-        self.normalise_solver()
-
-    @property
-    def state_size(self) -> int:
-        return self.units
-
-    @property
-    def output_size(self) -> int:
-        return self.units
+            raise argument_error("tau", "a finite value > 0", repr(self.tau))
 
     def init(self, key: jax.Array, dtype: Any = jnp.float32) -> CTRNNParams:
         """Glorot-uniform ``W``, zero ``b``; ``tau_raw = softplus^-1(tau)`` if trainable.
@@ -92,7 +77,7 @@ class CTRNNCell(ContinuousTimeCell):
             >>> p.kernel.shape, round(float(jax.nn.softplus(p.tau_raw[0])), 5)
             ((6, 4), 1.0)
         """
-        kernel, bias = dense_tanh_init(key, self.input_size + self.units, self.units, dtype)
+        kernel, bias = self.init_dense(key, dtype)
         tau_raw = None
         if self.trainable_tau:
             raw = float(np.log(np.expm1(self.tau)))

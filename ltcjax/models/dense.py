@@ -1,14 +1,19 @@
-"""The dense ``tanh(W [x; h] + b)`` layer shared by the CT-RNN and the ODE-RNN."""
+"""What the CT-RNN and the ODE-RNN share: the dense ``tanh(W [x; h] + b)`` drive and a
+base class for a continuous-time cell of ``units`` hidden units."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-__all__ = ["dense_tanh", "dense_tanh_init"]
+from ltcjax.cell import ContinuousTimeCell
+from ltcjax.validation import check_positive_int
+
+__all__ = ["DenseODECell", "dense_tanh", "dense_tanh_init"]
 
 
 def dense_tanh_init(key: jax.Array, fan_in: int, units: int, dtype: Any) -> tuple[Array, Array]:
@@ -40,3 +45,35 @@ def dense_tanh(
     inputs = kernel.shape[0] - h.shape[-1]
     x = jnp.broadcast_to(jnp.asarray(x, h.dtype), (*h.shape[:-1], inputs))
     return jnp.tanh(jnp.concatenate([x, h], axis=-1) @ kernel + bias)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DenseODECell(ContinuousTimeCell):
+    """Base of the CT-RNN and the ODE-RNN: ``units`` hidden units (the state and the
+    output), a ``solver`` with ``ode_unfolds`` steps per observation, and a dense ``tanh``
+    drive initialised as the paper's TF ``Dense`` (Glorot-uniform ``W``, zero ``b``).
+    Subclasses define ``vector_field`` (and may override ``init`` and the ``solver``
+    default)."""
+
+    input_size: int
+    units: int
+    solver: Any = "rk4"
+    ode_unfolds: int = 6
+
+    def __post_init__(self) -> None:
+        check_positive_int("input_size", self.input_size)
+        check_positive_int("units", self.units)
+        check_positive_int("ode_unfolds", self.ode_unfolds)
+        self.normalise_solver()
+
+    @property
+    def state_size(self) -> int:
+        return self.units
+
+    @property
+    def output_size(self) -> int:
+        return self.units
+
+    def init_dense(self, key: jax.Array, dtype: Any = jnp.float32) -> tuple[Array, Array]:
+        """The drive's ``(kernel, bias)``: kernel ``[input_size + units, units]``."""
+        return dense_tanh_init(key, self.input_size + self.units, self.units, dtype)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.cell import RecurrentCell
 from ltcjax.validation import check_positive_int
@@ -45,10 +45,10 @@ def init_lstm(key: jax.Array, input_size: int, hidden_size: int) -> LSTMParams:
 
 def lstm_step(
     params: LSTMParams,
-    h: Float[Array, " hidden"],
-    c: Float[Array, " hidden"],
-    x: Float[Array, " inputs"],
-) -> tuple[Float[Array, " hidden"], Float[Array, " hidden"]]:
+    h: Float[Array, "*batch hidden"],
+    c: Float[Array, "*batch hidden"],
+    x: Float[ArrayLike, "*batch inputs"],
+) -> tuple[Float[Array, "*batch hidden"], Float[Array, "*batch hidden"]]:
     """One LSTM update; returns ``(h, c)``.
 
     Example:
@@ -96,8 +96,8 @@ class LSTMCell(RecurrentCell):
     def output_size(self) -> int:
         return self.units
 
-    def init(self, key: jax.Array) -> LSTMParams:
-        return init_lstm(key, self.input_size, self.units)
+    def init(self, key: jax.Array, dtype: Any = jnp.float32) -> LSTMParams:
+        return jax.tree.map(lambda a: a.astype(dtype), init_lstm(key, self.input_size, self.units))
 
     def initial_state(self, batch_shape: tuple[int, ...] = (), dtype: Any = jnp.float32):
         zeros = jnp.zeros((*batch_shape, self.units), dtype)

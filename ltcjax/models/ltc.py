@@ -328,6 +328,11 @@ class LTCCell(ContinuousTimeCell):
         y = self.readout(params, v, x)
         return ((v, c) if self.mixed_memory else v), y
 
+    @property
+    def state_follows_ode(self) -> bool:
+        """False with ``mixed_memory`` (an LSTM update at each observation)."""
+        return not self.mixed_memory
+
     def readout(self, params: LTCParams, v: Float[Array, "... units"], x: Any = None) -> Array:
         """The motor neurons' outputs (:meth:`map_outputs`)."""
         return self.map_outputs(params, v)
@@ -350,7 +355,7 @@ class LTCCell(ContinuousTimeCell):
         params: LTCParams,
         v: Float[Array, "... units"],
         x: Float[ArrayLike, "... inputs"],
-        dt: Float[ArrayLike, "..."],
+        dt: Float[ArrayLike, ...],
     ) -> Float[Array, "... units"]:
         """The paper's fused semi-implicit solve over ``dt`` (:func:`fused_solve`), with
         hand-written derivatives that keep the backward pass's residuals at O(B * N)."""
@@ -359,7 +364,9 @@ class LTCCell(ContinuousTimeCell):
         u = self.map_inputs(params, x)
         dt = jnp.asarray(dt, v.dtype)[..., None]
         rec = recurrent_synapses(p, mask)
-        sensory = prepare_synapses(p.sensory_w, p.sensory_erev, p.sensory_sigma, p.sensory_mu, smask)
+        sensory = prepare_synapses(
+            p.sensory_w, p.sensory_erev, p.sensory_sigma, p.sensory_mu, smask
+        )
         s_num, s_den = fast_synaptic_currents(sensory, u)
         return fused_solve(p, v, s_num, s_den, dt, rec, self.ode_unfolds, self.epsilon)
 

@@ -18,10 +18,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ltcjax.cell import ContinuousTimeCell
-from ltcjax.models.dense import dense_tanh, dense_tanh_init
-from ltcjax.validation import check_positive_int
-
+from ltcjax.models.dense import DenseODECell, dense_tanh
 
 
 class ODERNNParams(NamedTuple):
@@ -32,7 +29,7 @@ class ODERNNParams(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class ODERNNCell(ContinuousTimeCell):
+class ODERNNCell(DenseODECell):
     """A Neural ODE RNN cell, ``dh/dt = tanh(W [x; h] + b)``.
 
     Args:
@@ -51,24 +48,7 @@ class ODERNNCell(ContinuousTimeCell):
         ((2, 5, 8), (2, 8))
     """
 
-    input_size: int
-    units: int
     solver: Any = "rk4"
-    ode_unfolds: int = 6
-
-    def __post_init__(self) -> None:
-        check_positive_int("input_size", self.input_size)
-        check_positive_int("units", self.units)
-        check_positive_int("ode_unfolds", self.ode_unfolds)
-        self.normalise_solver()
-
-    @property
-    def state_size(self) -> int:
-        return self.units
-
-    @property
-    def output_size(self) -> int:
-        return self.units
 
     def init(self, key: jax.Array, dtype: Any = jnp.float32) -> ODERNNParams:
         """Glorot-uniform ``W`` and zero ``b`` (the paper's TF ``Dense`` defaults).
@@ -78,7 +58,7 @@ class ODERNNCell(ContinuousTimeCell):
             >>> ODERNNCell(input_size=2, units=4).init(jax.random.key(0)).kernel.shape
             (6, 4)
         """
-        return ODERNNParams(*dense_tanh_init(key, self.input_size + self.units, self.units, dtype))
+        return ODERNNParams(*self.init_dense(key, dtype))
 
     def vector_field(
         self,
