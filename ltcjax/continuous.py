@@ -275,7 +275,7 @@ def validate_times(
         >>> validate_times([[0.0, 1.0, 0.5]])  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: times: expected non-decreasing observation times; sequence 0 ...
+        ValueError: times: expected non-decreasing observation times, got sequence 0 ...
     """
     ts = np.atleast_2d(np.asarray(times, np.float64))
     ok = np.ones(ts.shape, bool) if valid is None else np.atleast_2d(np.asarray(valid, bool))
@@ -483,63 +483,75 @@ def _solve_batch(cell, config, interpolation, params, xs, ts, valid, t0, y0, qs)
     return jax.vmap(one, in_axes=axes)(xs, ts, valid, t0, y0, qs)
 
 
-def _solve_one(cell, params, config, interpolation, xs, ts, valid, t0, y0, qs):
-    """One sequence: forward-fill masked observations, solve on times relative to t0."""
-    dtype = y0.dtype
+class _Window(NamedTuple):
+    """One sequence's observation window, relative to its start time ``t0``."""
+
+    times: Array  # (T,) forward-filled over masked observations, >= 0
+    inputs: Array  # (T, F) forward-filled likewise
+    query: Array | None  # (Q,) query times, or None
+    end: Array  # the end of the solve: the last observation or query time
+    ok: Array  # whether the (possibly traced) times were valid
+
+
+def _relative_window(xs, ts, valid, t0, qs, dtype) -> _Window:
+    """Forward-fill masked observations and make the times relative to ``t0`` (so large
+    absolute times lose no float32 precision); invalid times are replaced by safe ones and
+    reported through ``ok`` (concrete ones were already rejected with clear errors)."""
     steps = ts.shape[0]
     idx = jnp.arange(steps)
-    any_valid = jnp.any(valid)
     first = jnp.argmax(valid)
     if t0 is None:
-        t0 = jnp.where(any_valid, ts[first], 0).astype(dtype)
-    # validity (for traced inputs; concrete ones were checked with clear errors already)
+        t0 = jnp.where(jnp.any(valid), ts[first], 0).astype(dtype)
     finite = jnp.all(jnp.where(valid, jnp.isfinite(ts), True)) & jnp.isfinite(t0)
-    # forward-fill times and inputs over masked observations (leading ones: t0 / first input)
     last_valid = jax.lax.cummax(jnp.where(valid, idx, -1))
-    src = jnp.where(last_valid >= 0, last_valid, first)
-    ts_f = jnp.where(last_valid >= 0, ts[jnp.maximum(last_valid, 0)], t0)
-    xs_f = xs[src]
-    ts_f = jnp.where(finite, ts_f, t0)  # keep the solver safe; the status reports it
-    ordered = jnp.all(jnp.diff(ts_f) >= 0) & jnp.all(ts_f >= t0)
-    ok_times = finite & ordered
+    filled = jnp.where(last_valid >= 0, ts[jnp.maximum(last_valid, 0)], t0)
+    filled = jnp.where(finite, filled, t0)
+    ok = finite & jnp.all(jnp.diff(filled) >= 0) & jnp.all(filled >= t0)
     if qs is not None:
-        ok_times = ok_times & jnp.all(jnp.isfinite(qs)) & jnp.all(qs >= t0)
-    rel = jnp.where(ok_times, ts_f - t0, idx.astype(dtype))  # relative times, safe if invalid
-    rel = jnp.maximum(rel, 0)
-    t_obs_end = rel[-1]
-    q_rel = None
-    if qs is not None:
-        q_rel = jnp.where(ok_times, jnp.clip(qs - t0, 0, None), 0)
-        t_end = jnp.maximum(t_obs_end, jnp.max(q_rel, initial=0))
-    else:
-        t_end = t_obs_end
+        ok = ok & jnp.all(jnp.isfinite(qs)) & jnp.all(qs >= t0)
+    rel = jnp.maximum(jnp.where(ok, filled - t0, idx.astype(dtype)), 0)
+    query = None if qs is None else jnp.where(ok, jnp.clip(qs - t0, 0, None), 0)
+    end = rel[-1] if query is None else jnp.maximum(rel[-1], jnp.max(query, initial=0))
+    inputs = xs[jnp.where(last_valid >= 0, last_valid, first)]
+    return _Window(rel, inputs, query, end, ok)
 
-    path = ObservationPath(rel, xs_f, interpolation)
-    save_ts = rel if q_rel is None else jnp.concatenate([rel, q_rel])
-    order = jnp.argsort(save_ts)
-    inverse = jnp.argsort(order)
-    sorted_ts = save_ts[order]
-    jump_ts = jnp.where((rel > 0) & (rel < t_end), rel, jnp.inf)
 
-    record_steps = config.adjoint != "backsolve" and not isinstance(
-        config.adjoint, dfx.BacksolveAdjoint
+def _records_steps(config: DiffraxSolver) -> bool:
+    """Whether the adjoint lets Diffrax record every step (not ``BacksolveAdjoint``)."""
+    backsolve = config.adjoint == "backsolve" or isinstance(config.adjoint, dfx.BacksolveAdjoint)
+    return not backsolve
+
+
+def _steps_per_interval(step_ends: Array, times: Array) -> Array:
+    """Accepted steps ending inside each ``(times[k-1], times[k]]``."""
+    steps = times.shape[0]
+    interval = jnp.searchsorted(times, step_ends, side="left")
+    interval = jnp.where(jnp.isfinite(step_ends), interval, steps)
+    counts = jax.ops.segment_sum(jnp.ones_like(interval), interval, num_segments=steps)
+    return counts.astype(jnp.int32)
+
+
+def _solve_one(cell, params, config, interpolation, xs, ts, valid, t0, y0, qs):
+    """One sequence: one ``diffeqsolve`` over its window, saving at the observation and
+    query times (sorted together) and, if the adjoint allows, at every step."""
+    dtype, steps = y0.dtype, ts.shape[0]
+    window = _relative_window(xs, ts, valid, t0, qs, dtype)
+    path = ObservationPath(window.times, window.inputs, interpolation)
+    save_ts = (
+        window.times if window.query is None else jnp.concatenate([window.times, window.query])
     )
-    if record_steps:
-        saveat = dfx.SaveAt(
-            subs=[
-                dfx.SubSaveAt(ts=sorted_ts),
-                dfx.SubSaveAt(steps=True, fn=lambda t, y, args: jnp.zeros((), y.dtype)),
-            ]
-        )
-    else:
-        saveat = dfx.SaveAt(ts=sorted_ts)
-    dt0 = None if config.dt0 is None else jnp.asarray(config.dt0, dtype)
+    order = jnp.argsort(save_ts)
+    at_times = dfx.SubSaveAt(ts=save_ts[order])
+    record_steps = _records_steps(config)
+    step_ends = dfx.SubSaveAt(steps=True, fn=lambda t, y, args: jnp.zeros((), y.dtype))
+    saveat = dfx.SaveAt(subs=[at_times, step_ends] if record_steps else at_times)
+    jump_ts = jnp.where((window.times > 0) & (window.times < window.end), window.times, jnp.inf)
     sol = dfx.diffeqsolve(
         dfx.ODETerm(vector_field(cell)),
         config.solver,
         jnp.zeros((), dtype),
-        t_end,
-        dt0,
+        window.end,
+        None if config.dt0 is None else jnp.asarray(config.dt0, dtype),
         y0,
         (params, path),
         saveat=saveat,
@@ -548,40 +560,30 @@ def _solve_one(cell, params, config, interpolation, xs, ts, valid, t0, y0, qs):
         max_steps=config.max_steps,
         throw=config.throw,
     )
-    saved = (sol.ys[0] if record_steps else sol.ys)[inverse]
-    status = jnp.where(ok_times, _status_code(sol.result), INVALID_TIMES).astype(jnp.int32)
-    success = status == 0
-    saved = jnp.where(success, saved, jnp.nan)
+    status = jnp.where(window.ok, _status_code(sol.result), INVALID_TIMES).astype(jnp.int32)
+    saved = (sol.ys[0] if record_steps else sol.ys)[jnp.argsort(order)]
+    saved = jnp.where(status == 0, saved, jnp.nan)
     states = saved[:steps]
     if record_steps:
-        step_ends = sol.ts[1]
-        interval = jnp.searchsorted(rel, step_ends, side="left")
-        interval = jnp.where(jnp.isfinite(step_ends), interval, steps)
-        per_interval = jax.ops.segment_sum(
-            jnp.ones_like(interval), interval, num_segments=steps
-        ).astype(jnp.int32)
+        per_interval = _steps_per_interval(sol.ts[1], window.times)
     else:
         per_interval = jnp.full((steps,), -1, jnp.int32)
     readout = jax.vmap(lambda v, t: cell.readout(params, v, path.evaluate(t)))
-    outputs = readout(states, rel)
-    final_state = states[-1]  # forward-filled: the last valid observation's state
-    q_states = q_outputs = None
-    if q_rel is not None:
-        q_states = saved[steps:]
-        q_outputs = readout(q_states, q_rel)
-    stats = sol.stats
+    q_states = None if window.query is None else saved[steps:]
+    stats = {k: jnp.asarray(sol.stats[k], jnp.int32) for k in _STEP_STATS}
     return ContinuousSolution(
         states=states,
-        outputs=outputs,
-        final_state=final_state,
+        outputs=readout(states, window.times),
+        final_state=states[-1],  # forward-filled: the last valid observation's state
         query_states=q_states,
-        query_outputs=q_outputs,
+        query_outputs=None if q_states is None else readout(q_states, window.query),
         steps_per_interval=per_interval,
-        num_steps=jnp.asarray(stats["num_steps"], jnp.int32),
-        num_accepted_steps=jnp.asarray(stats["num_accepted_steps"], jnp.int32),
-        num_rejected_steps=jnp.asarray(stats["num_rejected_steps"], jnp.int32),
         status=status,
+        **stats,
     )
+
+
+_STEP_STATS = ("num_steps", "num_accepted_steps", "num_rejected_steps")
 
 
 def _check_cell(cell: RecurrentCell) -> None:

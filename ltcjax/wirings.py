@@ -22,7 +22,7 @@ compare and hash by content, so they can be static arguments of ``jax.jit``.
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import FrozenInstanceError
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -67,6 +67,14 @@ def _check_int(value: Any, name: str, minimum: int | None = None) -> int:
     if minimum is not None and result < minimum:
         raise ValueError(f"`{name}` must be >= {minimum}, got {result}")
     return result
+
+
+def _check_output_dim(output_dim: Any, units: int) -> int:
+    """Returns ``output_dim`` (the motor neuron count) if it is an int in ``[1, units]``."""
+    output_dim = _check_int(output_dim, "output_dim")
+    if not 1 <= output_dim <= units:
+        raise ValueError(f"`output_dim` must be in [1, units={units}], got {output_dim}")
+    return output_dim
 
 
 def _check_float(value: Any, name: str) -> float:
@@ -146,9 +154,7 @@ class Wiring:
                 f"`adjacency_matrix` must be square and non-empty, got shape {adj.shape}"
             )
         units = adj.shape[0]
-        output_dim = _check_int(output_dim, "output_dim")
-        if not 1 <= output_dim <= units:
-            raise ValueError(f"`output_dim` must be in [1, units={units}], got {output_dim}")
+        output_dim = _check_output_dim(output_dim, units)
         sensory = None
         input_dim = None
         if sensory_adjacency_matrix is not None:
@@ -389,204 +395,22 @@ class Wiring:
 
     # ---- drawing ----------------------------------------------------------------------------
 
-    def draw(
-        self,
-        ax: Axes | None = None,
-        *,
-        neuron_colors: Mapping[str, str] | None = None,
-        synapse_colors: str | Mapping[str, str] | None = None,
-        draw_labels: bool = False,
-        arrows: bool | None = None,
-        node_size: float = 150.0,
-        legend: bool = True,
-    ) -> Figure:
-        """Draws the wiring graph with matplotlib.
+    def draw(self, ax: Axes | None = None, **options: Any) -> Figure:
+        """Draws the built wiring with matplotlib: :func:`ltcjax.wiring_plot.draw_wiring`
+        (same options: ``neuron_colors``, ``synapse_colors``, ``draw_labels``, ``arrows``,
+        ``node_size``, ``legend``); returns the figure.
 
-        Neurons are drawn in layered columns, left to right: sensory (inputs), inter, command and
-        motor neurons. Synapses within a column are drawn as arcs, self-connections as loops.
-
-        Args:
-            ax: Axes to draw into; a new figure is created if ``None``.
-            neuron_colors: Colours by role (``"sensory"``, ``"inter"``, ``"command"``,
-                ``"motor"``), merged with the defaults.
-            synapse_colors: One colour for all synapses, or a mapping with keys
-                ``"excitatory"`` and ``"inhibitory"``.
-            draw_labels: Write the neuron index (``s<i>`` for inputs) inside each node.
-            arrows: Draw arrow heads; by default only when there are at most 400 synapses.
-            node_size: Marker area of the nodes (points^2).
-            legend: Add a legend of neuron roles and synapse polarities.
-
-        Returns:
-            The matplotlib figure that holds the drawing.
-
-        Raises:
-            ValueError: If the wiring is not built.
+        Example:
+            >>> import matplotlib
+            >>> matplotlib.use("Agg")
+            >>> fig = AutoNCP(8, 1).build(2).draw(legend=False)
+            >>> import matplotlib.pyplot as plt; plt.close(fig)
         """
-        self._require_built("draw()")
-        import matplotlib.pyplot as plt
-        from matplotlib.collections import LineCollection
-        from matplotlib.lines import Line2D
-        from matplotlib.patches import FancyArrowPatch
-        from matplotlib.path import Path
+        # Imported when called, not at the top: the data structure holds no plotting code,
+        # and importing it imports neither the drawing module nor matplotlib.
+        from ltcjax.wiring_plot import draw_wiring
 
-        colors = {
-            "sensory": "tab:olive",
-            "inter": "tab:blue",
-            "command": "tab:cyan",
-            "motor": "tab:orange",
-        }
-        colors.update(neuron_colors or {})
-        if synapse_colors is None:
-            syn_colors = {"excitatory": "tab:green", "inhibitory": "tab:red"}
-        elif isinstance(synapse_colors, str):
-            syn_colors = {"excitatory": synapse_colors, "inhibitory": synapse_colors}
-        else:
-            syn_colors = {"excitatory": "tab:green", "inhibitory": "tab:red"}
-            syn_colors.update(synapse_colors)
-
-        input_dim = int(self.input_dim)  # type: ignore[arg-type]
-        roles = self.neuron_roles
-        columns: dict[str, list[int]] = {"sensory": list(range(input_dim))}
-        for role in ("inter", "command", "motor"):
-            columns[role] = [i for i in range(self.units) if roles[i] == role]
-        columns = {k: v for k, v in columns.items() if v}
-
-        # Node positions: column k at x = k, nodes centred vertically, spacing 1.
-        pos: dict[tuple[str, int], tuple[float, float]] = {}
-        tallest = max(len(v) for v in columns.values())
-        for x, (role, members) in enumerate(columns.items()):
-            kind = "sensory" if role == "sensory" else "neuron"
-            for j, idx in enumerate(members):
-                pos[(kind, idx)] = (float(x), (len(members) - 1) / 2.0 - j)
-
-        if ax is None:
-            width = 2.5 + 1.8 * len(columns)
-            height = max(3.0, 0.28 * tallest + 1.0)
-            fig, ax = plt.subplots(figsize=(width, height))
-        fig = ax.figure
-
-        edges: list[tuple[np.ndarray, str]] = []
-        sens = self.sensory_adjacency_matrix
-        assert sens is not None
-        for src, dest in zip(*np.nonzero(sens), strict=True):
-            polarity = "excitatory" if sens[src, dest] > 0 else "inhibitory"
-            edges.append(
-                (_edge_points(pos[("sensory", src)], pos[("neuron", dest)], False), polarity)
-            )
-        adj = self.adjacency_matrix
-        for src, dest in zip(*np.nonzero(adj), strict=True):
-            polarity = "excitatory" if adj[src, dest] > 0 else "inhibitory"
-            edges.append(
-                (
-                    _edge_points(pos[("neuron", src)], pos[("neuron", dest)], src == dest),
-                    polarity,
-                )
-            )
-
-        if arrows is None:
-            arrows = len(edges) <= 400
-        alpha = 0.7 if len(edges) <= 400 else 0.3
-        if arrows:
-            for points, polarity in edges:
-                ax.add_patch(
-                    FancyArrowPatch(
-                        path=Path(points),
-                        arrowstyle="-|>",
-                        mutation_scale=8,
-                        color=syn_colors[polarity],
-                        lw=0.8,
-                        alpha=alpha,
-                        zorder=1,
-                    )
-                )
-        else:
-            for polarity in ("excitatory", "inhibitory"):
-                segs = [p for p, pol in edges if pol == polarity]
-                if segs:
-                    ax.add_collection(
-                        LineCollection(
-                            segs, colors=syn_colors[polarity], linewidths=0.6, alpha=alpha, zorder=1
-                        )
-                    )
-
-        for role, members in columns.items():
-            kind = "sensory" if role == "sensory" else "neuron"
-            xy = np.array([pos[(kind, i)] for i in members])
-            ax.scatter(
-                xy[:, 0],
-                xy[:, 1],
-                s=node_size,
-                c=colors[role],
-                edgecolors="black",
-                linewidths=0.5,
-                zorder=3,
-                label=f"{role.capitalize()} neurons",
-            )
-            ax.text(
-                xy[0, 0],
-                (len(members) - 1) / 2.0 + 0.9,
-                f"{role.capitalize()} ({len(members)})",
-                ha="center",
-                va="bottom",
-                fontsize=9,
-            )
-            if draw_labels:
-                for i, (x, y) in zip(members, xy, strict=True):
-                    label = f"s{i}" if kind == "sensory" else str(i)
-                    ax.text(x, y, label, ha="center", va="center", fontsize=5.5, zorder=4)
-
-        if legend:
-            handles = [
-                Line2D(
-                    [],
-                    [],
-                    ls="",
-                    marker="o",
-                    markersize=7,
-                    markerfacecolor=colors[role],
-                    markeredgecolor="black",
-                    label=f"{role.capitalize()} neurons",
-                )
-                for role in columns
-            ]
-            handles += [
-                Line2D([], [], color=syn_colors["excitatory"], label="Excitatory synapse"),
-                Line2D([], [], color=syn_colors["inhibitory"], label="Inhibitory synapse"),
-            ]
-            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-
-        ax.set_xlim(-0.6, len(columns) - 0.4)
-        ax.set_ylim(-tallest / 2.0 - 0.5, tallest / 2.0 + 1.5)
-        ax.set_axis_off()
-        ax.set_title(f"{type(self).__name__}: {self.units} neurons, {input_dim} inputs")
-        return fig
-
-
-def _edge_points(
-    a: tuple[float, float], b: tuple[float, float], self_loop: bool, trim: float = 0.12
-) -> np.ndarray:
-    """Polyline from ``a`` to ``b`` (straight, an arc within a column, or a self-loop)."""
-    p0, p1 = np.asarray(a), np.asarray(b)
-    t = np.linspace(0.0, 1.0, 16)[:, None]
-    if self_loop:
-        c1, c2 = p0 + (0.35, 0.3), p0 + (0.35, -0.3)
-        pts = (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * c1 + 3 * (1 - t) * t**2 * c2 + t**3 * p0
-        return pts[1:-1]
-    if p0[0] == p1[0]:
-        # Same column: quadratic Bezier bulging to the right of the direction of travel.
-        d = p1 - p0
-        ctrl = (p0 + p1) / 2 + 0.3 * np.array([abs(d[1]), 0.0]) * np.sign(d[1] or 1.0)
-        pts = (1 - t) ** 2 * p0 + 2 * (1 - t) * t * ctrl + t**2 * p1
-    else:
-        pts = np.array([p0, p1])
-    # Trim both ends so arrow heads stop at the node border.
-    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    total = cum[-1]
-    if total <= 2 * trim:
-        return pts
-    s = np.linspace(trim, total - trim, max(2, len(pts)))
-    return np.stack([np.interp(s, cum, pts[:, 0]), np.interp(s, cum, pts[:, 1])], axis=1)
+        return draw_wiring(self, ax, **options)
 
 
 # --------------------------------------------------------------------------------------------
@@ -621,12 +445,31 @@ class _GeneratedWiring(Wiring):
         return text
 
 
+class _SizedWiring(_GeneratedWiring):
+    """A generated wiring with ``units`` and ``output_dim`` (default ``units``) arguments,
+    then the arguments named in ``_options`` (:class:`FullyConnected`, :class:`Random`)."""
+
+    _options: tuple[str, ...] = ()
+
+    def _set_sizes(self, units: int, output_dim: int | None) -> None:
+        units = _check_int(units, "units", minimum=1)
+        self._set("_units", units)
+        self._set("_out", units if output_dim is None else _check_output_dim(output_dim, units))
+
+    def _config(self) -> dict[str, Any]:
+        options = {name: getattr(self, name) for name in self._options}
+        return {"units": self._units, "output_dim": self._out, **options}
+
+    def _output_dim(self) -> int:
+        return self._out
+
+
 def _polarities(rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` draws of ``rng.choice([-1, 1, 1])`` (same stream as ``n`` scalar calls)."""
     return np.array([-1, 1, 1], dtype=_ADJ_DTYPE)[rng.integers(0, 3, size=n)]
 
 
-class FullyConnected(_GeneratedWiring):
+class FullyConnected(_SizedWiring):
     """Every neuron is connected to every neuron (and every input to every neuron).
 
     Polarities are drawn with ``numpy.random.default_rng(erev_init_seed)``; a synapse is
@@ -648,6 +491,7 @@ class FullyConnected(_GeneratedWiring):
 
     erev_init_seed: int
     self_connections: bool
+    _options = ("erev_init_seed", "self_connections")
 
     def __init__(
         self,
@@ -656,26 +500,10 @@ class FullyConnected(_GeneratedWiring):
         erev_init_seed: int = 1111,
         self_connections: bool = True,
     ) -> None:
-        units = _check_int(units, "units", minimum=1)
-        output_dim = units if output_dim is None else _check_int(output_dim, "output_dim")
-        if not 1 <= output_dim <= units:
-            raise ValueError(f"`output_dim` must be in [1, units={units}], got {output_dim}")
-        self._set("_units", units)
-        self._set("_out", output_dim)
+        self._set_sizes(units, output_dim)
         self._set("erev_init_seed", _check_int(erev_init_seed, "erev_init_seed", minimum=0))
         self._set("self_connections", bool(self_connections))
         self._finish(None)
-
-    def _config(self) -> dict[str, Any]:
-        return {
-            "units": self._units,
-            "output_dim": self._out,
-            "erev_init_seed": self.erev_init_seed,
-            "self_connections": self.self_connections,
-        }
-
-    def _output_dim(self) -> int:
-        return self._out
 
     def _generate(self, input_dim: int | None) -> tuple[np.ndarray, np.ndarray | None]:
         n = self._units
@@ -693,7 +521,7 @@ class FullyConnected(_GeneratedWiring):
         return adj, sensory
 
 
-class Random(_GeneratedWiring):
+class Random(_SizedWiring):
     """Randomly placed synapses with a given sparsity.
 
     ``round(units**2 * (1 - sparsity_level))`` synapses between neurons and
@@ -715,6 +543,7 @@ class Random(_GeneratedWiring):
 
     sparsity_level: float
     random_seed: int
+    _options = ("sparsity_level", "random_seed")
 
     def __init__(
         self,
@@ -723,29 +552,13 @@ class Random(_GeneratedWiring):
         sparsity_level: float = 0.0,
         random_seed: int = 1111,
     ) -> None:
-        units = _check_int(units, "units", minimum=1)
-        output_dim = units if output_dim is None else _check_int(output_dim, "output_dim")
-        if not 1 <= output_dim <= units:
-            raise ValueError(f"`output_dim` must be in [1, units={units}], got {output_dim}")
+        self._set_sizes(units, output_dim)
         sparsity_level = _check_float(sparsity_level, "sparsity_level")
         if not 0.0 <= sparsity_level < 1.0:
             raise ValueError(f"`sparsity_level` must be in [0, 1), got {sparsity_level}")
-        self._set("_units", units)
-        self._set("_out", output_dim)
         self._set("sparsity_level", sparsity_level)
         self._set("random_seed", _check_int(random_seed, "random_seed", minimum=0))
         self._finish(None)
-
-    def _config(self) -> dict[str, Any]:
-        return {
-            "units": self._units,
-            "output_dim": self._out,
-            "sparsity_level": self.sparsity_level,
-            "random_seed": self.random_seed,
-        }
-
-    def _output_dim(self) -> int:
-        return self._out
 
     def _generate(self, input_dim: int | None) -> tuple[np.ndarray, np.ndarray | None]:
         n = self._units
@@ -931,58 +744,59 @@ class NCP(_GeneratedWiring):
         def sign() -> int:
             return int(rng.choice([-1, 1]))
 
-        # The order of the draws below is the order of ncps 1.0.1's NCP.build().
+        def sensory_synapse(src: int, dest: int) -> None:
+            sensory[src, dest] = sign()
+
+        def synapse(src: int, dest: int) -> None:
+            adj[src, dest] = sign()
+
+        # The order of the draws below is the order of ncps 1.0.1's NCP.build(), including
+        # its bounds on the fan-in of the second pass (the second group's size in step 2).
         # 1) inputs -> inter neurons, then inputs for inter neurons nobody reached.
-        reached: set[int] = set()
-        for src in inputs:
-            for dest in rng.choice(inter, size=self.sensory_fanout, replace=False):
-                reached.add(int(dest))
-                sensory[src, dest] = sign()
-        fanin = int(np.clip(input_dim * self.sensory_fanout // self.inter_neurons, 1, input_dim))
-        for dest in (d for d in inter if d not in reached):
-            for src in rng.choice(inputs, size=fanin, replace=False):
-                sensory[src, dest] = sign()
-
+        fanin = np.clip(input_dim * self.sensory_fanout // self.inter_neurons, 1, input_dim)
+        _connect_layers(rng, inputs, inter, self.sensory_fanout, fanin, sensory_synapse)
         # 2) inter -> command neurons, then inter sources for unreached command neurons.
-        reached = set()
-        for src in inter:
-            for dest in rng.choice(command, size=self.inter_fanout, replace=False):
-                reached.add(int(dest))
-                adj[src, dest] = sign()
-        fanin = int(
-            np.clip(
-                self.inter_neurons * self.inter_fanout // self.command_neurons,
-                1,
-                self.command_neurons,
-            )
+        fanin = np.clip(
+            self.inter_neurons * self.inter_fanout // self.command_neurons,
+            1,
+            self.command_neurons,
         )
-        for dest in (d for d in command if d not in reached):
-            for src in rng.choice(inter, size=fanin, replace=False):
-                adj[src, dest] = sign()
-
+        _connect_layers(rng, inter, command, self.inter_fanout, fanin, synapse)
         # 3) recurrent command -> command synapses.
         for _ in range(self.recurrent_command_synapses):
             src = rng.choice(command)
             dest = rng.choice(command)
-            adj[src, dest] = sign()
-
-        # 4) command -> motor neurons, then motor targets for command neurons left without one.
-        reached = set()
-        for dest in motor:
-            for src in rng.choice(command, size=self.motor_fanin, replace=False):
-                reached.add(int(src))
-                adj[src, dest] = sign()
-        fanout = int(
-            np.clip(
-                self.motor_neurons * self.motor_fanin // self.command_neurons,
-                1,
-                self.motor_neurons,
-            )
+            synapse(src, dest)
+        # 4) command -> motor neurons (each motor neuron draws its sources), then motor
+        # targets for command neurons left without one.
+        fanout = np.clip(
+            self.motor_neurons * self.motor_fanin // self.command_neurons,
+            1,
+            self.motor_neurons,
         )
-        for src in (s for s in command if s not in reached):
-            for dest in rng.choice(motor, size=fanout, replace=False):
-                adj[src, dest] = sign()
+        _connect_layers(rng, motor, command, self.motor_fanin, fanout, lambda m, c: synapse(c, m))
         return adj, sensory
+
+
+def _connect_layers(
+    rng: np.random.RandomState,
+    first: Sequence[int],
+    second: Sequence[int],
+    per_first: int,
+    per_missed: int,
+    connect: Callable[[int, int], None],
+) -> None:
+    """ncps's two-pass layer connection: each ``a`` in ``first`` draws ``per_first``
+    distinct partners ``b`` in ``second`` and calls ``connect(a, b)``; then each ``b`` that
+    no ``a`` drew draws ``per_missed`` distinct partners in ``first``."""
+    reached: set[int] = set()
+    for a in first:
+        for b in rng.choice(second, size=per_first, replace=False):
+            reached.add(int(b))
+            connect(a, b)
+    for b in (b for b in second if b not in reached):
+        for a in rng.choice(first, size=int(per_missed), replace=False):
+            connect(a, b)
 
 
 class AutoNCP(NCP):
@@ -1079,9 +893,7 @@ def resolve_wiring(
     """
     if isinstance(units, Wiring):
         if wiring is not None:
-            raise ValueError(
-                "units, wiring: expected a wiring in at most one of them, got both"
-            )
+            raise ValueError("units, wiring: expected a wiring in at most one of them, got both")
         wiring, units = units, None
     if wiring is None:
         if units is None:
@@ -1091,9 +903,7 @@ def resolve_wiring(
     if not isinstance(wiring, Wiring):
         raise ValueError(f"wiring: expected an ltcjax.wirings.Wiring, got {type(wiring)}")
     if units is not None and units != wiring.units:
-        raise ValueError(
-            f"units: expected the wiring's {wiring.units} units or None, got {units}"
-        )
+        raise ValueError(f"units: expected the wiring's {wiring.units} units or None, got {units}")
     if wiring.is_built and wiring.input_dim != input_size:
         raise ValueError(
             f"input_size: expected the {wiring.input_dim} input features the wiring was "

@@ -169,7 +169,7 @@ def test_dropout_only_with_a_key():
     params = cell.init(jax.random.key(0))
     xs = jax.random.normal(jax.random.key(1), (2, 5, 2))
     a, _ = cell.apply(params, xs)
-    run = jax.jit(lambda k: cell.apply(params, xs, dropout_key=k))
+    run = jax.jit(lambda k: cell.apply(params, xs, key=k))
     c, hc = run(jax.random.key(7))
     d, _ = run(jax.random.key(7))
     e, _ = run(jax.random.key(8))
@@ -179,11 +179,9 @@ def test_dropout_only_with_a_key():
     # one backbone layer: ncps applies no dropout, so a key changes nothing
     one = CfCCell(input_size=2, units=3, backbone_units=8, backbone_dropout=0.5)
     p1 = one.init(jax.random.key(0))
-    np.testing.assert_array_equal(
-        one.apply(p1, xs)[0], one.apply(p1, xs, dropout_key=jax.random.key(1))[0]
-    )
+    np.testing.assert_array_equal(one.apply(p1, xs)[0], one.apply(p1, xs, key=jax.random.key(1))[0])
     # unbatched inputs and an explicit initial state with a key
-    ys, h = cell.apply(params, xs[0], initial_state=jnp.ones(3), dropout_key=jax.random.key(2))
+    ys, h = cell.apply(params, xs[0], initial_state=jnp.ones(3), key=jax.random.key(2))
     assert ys.shape == (5, 3) and h.shape == (3,)
 
 
@@ -267,3 +265,26 @@ def test_runs_through_nnx_wrapper():
     ref, _ = cell.apply(ltc_nnx.pure_params(model), xs, timespans=jnp.full((3, 4), 0.5))
     np.testing.assert_allclose(ys, ref, atol=1e-6)
     assert ys.shape == (3, 4, 2)
+
+
+def test_dropout_keys_travel_through_unroll():
+    cell = CfCCell(input_size=2, units=3, backbone_units=8, backbone_layers=2, backbone_dropout=0.5)
+    params = cell.init(jax.random.key(0))
+    x = jax.random.normal(jax.random.key(1), (1, 6, 2))
+    twins = jnp.concatenate([x, x])  # two identical sequences get their own dropout masks
+    ys, _ = cell.apply(params, twins, key=jax.random.key(3))
+    assert not np.allclose(ys[0], ys[1])
+    # padding consumes no randomness: a padded tail leaves the valid steps as they were
+    padded = jnp.concatenate([twins, jnp.zeros((2, 3, 2))], axis=1)
+    yp, hp = cell.apply(params, padded, key=jax.random.key(3), lengths=jnp.array([6, 6]))
+    np.testing.assert_allclose(yp[:, :6], ys, atol=1e-6)
+    np.testing.assert_allclose(hp, cell.apply(params, twins, key=jax.random.key(3))[1], atol=1e-6)
+    # the streaming step takes the key too
+    state, y = cell.step_batch(
+        params, cell.initial_state((2,)), twins[:, 0], 1.0, key=jax.random.key(4)
+    )
+    assert not np.allclose(y[0], y[1])
+    # the older name still works for one release, with a warning, and means the same
+    with pytest.warns(DeprecationWarning, match="dropout_key"):
+        old, _ = cell.apply(params, twins, dropout_key=jax.random.key(3))
+    np.testing.assert_array_equal(old, ys)

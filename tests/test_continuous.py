@@ -270,11 +270,13 @@ def test_max_steps_exhausted_gives_status_or_error(setup):
 
 def test_rejects_unsupported_cells_and_options(setup):
     cell, params, xs, times = setup
-    with pytest.raises(ValueError, match="cell: a mixed-memory"):
+    with pytest.raises(
+        ValueError, match="cell: expected a cell whose state follows its ODE.*mixed"
+    ):
         odeint_sequence(LTCCell(input_size=2, units=3, mixed_memory=True), params, xs, times)
     with pytest.raises(ValueError, match="cell: expected a continuous-time cell"):
         odeint_sequence(LSTMCell(input_size=2, units=3), params, xs, times)
-    with pytest.raises(ValueError, match="solver: odeint_sequence needs an adaptive"):
+    with pytest.raises(ValueError, match="solver: expected an adaptive Diffrax solver"):
         odeint_sequence(cell, params, xs, times, solver=diffrax.Euler())
     with pytest.raises(ValueError, match="solver: expected a Diffrax solver"):
         odeint_sequence(cell, params, xs, times, solver="fused")

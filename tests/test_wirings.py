@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
 import json
@@ -18,6 +19,7 @@ import pytest  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ltcjax.wiring_plot import draw_wiring  # noqa: E402
 from ltcjax.wirings import NCP, AutoNCP, FullyConnected, Random, Wiring  # noqa: E402
 
 CLASSES = {"FullyConnected": FullyConnected, "Random": Random, "NCP": NCP, "AutoNCP": AutoNCP}
@@ -468,3 +470,37 @@ def test_draw_into_given_axes_and_requires_build():
         plt.close(fig)
     with pytest.raises(ValueError, match="build"):
         AutoNCP(10, 1).draw()
+
+
+def test_draw_wiring_writes_a_png_like_wiring_draw(tmp_path):
+    wiring = NCP(**_ncp_small()).build(4)
+    fig = draw_wiring(wiring, draw_labels=True)
+    same = wiring.draw(draw_labels=True)
+    try:
+        path = tmp_path / "wiring.png"
+        fig.savefig(path)
+        assert path.read_bytes().startswith(b"\x89PNG")
+        assert _node_count(fig) == _node_count(same) == wiring.units + wiring.input_dim
+        assert len(fig.axes[0].patches) == len(same.axes[0].patches) > 0  # arrows
+    finally:
+        plt.close(fig)
+        plt.close(same)
+    with pytest.raises(ValueError, match="wiring: expected a built wiring"):
+        draw_wiring(AutoNCP(10, 1))
+    with pytest.raises(ValueError, match="wiring: expected a built wiring"):
+        draw_wiring(np.eye(3))
+
+
+def test_wirings_module_imports_no_drawing_code():
+    # The data structure imports neither matplotlib nor the drawing module at module level
+    # (Wiring.draw imports ltcjax.wiring_plot when called).
+    import ltcjax.wirings
+
+    tree = ast.parse(Path(ltcjax.wirings.__file__).read_text())
+    imported = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module)
+    assert not any(name.startswith(("matplotlib", "ltcjax.wiring_plot")) for name in imported)

@@ -33,6 +33,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.cell import RecurrentCell
 from ltcjax.custom_types import PyTree
+from ltcjax.deprecation import warn_renamed
 from ltcjax.models.lstm import LSTMParams, init_lstm, lstm_step
 from ltcjax.validation import check_choice, check_int, check_positive_int
 from ltcjax.wirings import Wiring, resolve_wiring
@@ -115,7 +116,7 @@ class CfCCell(RecurrentCell):
         backbone_dropout: dropout rate, applied as ncps torch does: after the activation of
             backbone layers 2, 3, ... (never after the first, so it has no effect with one
             backbone layer). Dropout is only active when a key is given (``step(...,
-            key=k)`` or ``apply(..., dropout_key=k)``); without a key the cell is
+            key=k)`` or ``apply(..., key=k)``); without a key the cell is
             deterministic, like ncps in eval mode. Default ``None``: 0.0.
         mixed_memory: run an LSTM cell (forget bias 1) before each CfC step; its hidden
             output replaces the CfC state, and the state is the pair ``(h, c)``.
@@ -362,8 +363,8 @@ class CfCCell(RecurrentCell):
     ) -> tuple[jax.Array, PyTree]:
         """Run over a sequence (arguments of :func:`ltcjax.unroll`).
 
-        ``key`` (or its older name ``dropout_key``): if given (and ``backbone_dropout >
-        0``), backbone dropout is applied with a fresh mask at every step of every sequence
+        ``key`` (``dropout_key`` is its deprecated older name): if given (and
+        ``backbone_dropout > 0``), backbone dropout is applied with a fresh mask at every step of every sequence
         (training mode); by default the cell is deterministic (ncps eval mode).
 
         Example:
@@ -376,6 +377,7 @@ class CfCCell(RecurrentCell):
             (3, 6, 4)
         """
         if dropout_key is not None:
+            warn_renamed("CfCCell.apply(..., dropout_key=k)", "CfCCell.apply(..., key=k)")
             if kwargs.get("key") is not None:
                 raise ValueError("key, dropout_key: expected at most one of them, got both")
             kwargs["key"] = dropout_key

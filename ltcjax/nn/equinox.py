@@ -1,5 +1,6 @@
 """Equinox modules over ltcjax cells: :class:`Cell` (one step), :class:`Recurrent` (whole
-sequences) and :func:`LTC`.
+sequences, and ``step`` for streaming) and :class:`LTC` (a ``Recurrent`` over an
+:class:`ltcjax.LTCCell`, with ncps's arguments).
 
 Example:
     >>> import jax, jax.numpy as jnp
@@ -16,14 +17,17 @@ from typing import Any
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.cell import RecurrentCell
-from ltcjax.validation import check_dt, float_dtype
-from ltcjax.nn._common import make_ltc_cell, split_time_channel, step_any_batch
+from ltcjax.custom_types import PyTree
+from ltcjax.models.ltc import LTCCell
+from ltcjax.nn.shared import StepInput, StepOutput, StepTime, checked_step
 from ltcjax.sequence import unroll
+from ltcjax.validation import float_dtype
 from ltcjax.wirings import Wiring
+
+__all__ = ["LTC", "Cell", "Recurrent"]
 
 
 class Cell(eqx.Module):
@@ -52,17 +56,11 @@ class Cell(eqx.Module):
         self.params = cell.init(key)
 
     def __call__(
-        self,
-        state: Any,
-        x: Float[ArrayLike, "*batch features"],
-        dt: Float[ArrayLike, "*batch"] | float = 1.0,
-    ) -> tuple[Any, Float[Array, "*batch outputs"]]:
-        x, _ = split_time_channel(self.cell, jnp.asarray(x), time_channel=False)
-        check_dt(dt)
-        dt = jnp.broadcast_to(jnp.asarray(dt, float_dtype(self.params)), x.shape[:-1])
-        return step_any_batch(self.cell, self.params, state, x, dt)
+        self, state: PyTree, x: StepInput, dt: StepTime = 1.0
+    ) -> tuple[PyTree, StepOutput]:
+        return checked_step(self.cell, self.params, state, x, dt)
 
-    def initial_state(self, batch_shape: tuple[int, ...] = ()) -> Any:
+    def initial_state(self, batch_shape: tuple[int, ...] = ()) -> PyTree:
         """The cell's zero state for ``batch_shape`` leading axes."""
         return self.cell.initial_state(batch_shape, float_dtype(self.params))
 
@@ -71,16 +69,16 @@ class Recurrent(eqx.Module):
     """Any ltcjax cell over sequences, as an ``eqx.Module`` holding the parameter pytree.
 
     ``__call__`` takes (T, F) or (B, T, F) inputs and the keyword arguments of
-    :func:`ltcjax.unroll`, and returns ``(outputs, final_state)``; ``step`` advances one
-    unbatched observation (for control loops).
+    :func:`ltcjax.unroll`, and returns ``(outputs, final_state)``; :meth:`step` advances
+    one observation (for control loops).
 
     Example:
         >>> import jax, jax.numpy as jnp
         >>> from ltcjax import LTCCell
         >>> model = Recurrent(LTCCell(input_size=2, units=4), key=jax.random.key(0))
-        >>> state, y = model.step(model.cell.initial_state(), jnp.ones(2), 0.1)
-        >>> y.shape
-        (4,)
+        >>> ys, state = model(jnp.ones((3, 7, 2)), timespans=0.5)
+        >>> ys.shape
+        (3, 7, 4)
     """
 
     params: Any
@@ -92,24 +90,38 @@ class Recurrent(eqx.Module):
         self.params = cell.init(key)
         self.return_sequences = return_sequences
 
-    def __call__(self, inputs: jax.Array, **kwargs: Any) -> tuple[jax.Array, Any]:
+    def __call__(
+        self, inputs: Float[ArrayLike, "*batch time features"], **kwargs: Any
+    ) -> tuple[Float[Array, "*batch time outputs"], PyTree]:
         kwargs.setdefault("return_sequences", self.return_sequences)
         return unroll(self.cell, self.params, inputs, **kwargs)
 
-    def step(self, state: Any, x: jax.Array, dt: Any = 1.0) -> tuple[Any, jax.Array]:
-        """One unbatched step: ``state, y = model.step(state, x, dt)``."""
-        return self.cell.step(self.params, state, x, dt)
+    def step(self, state: PyTree, x: StepInput, dt: StepTime = 1.0) -> tuple[PyTree, StepOutput]:
+        """One checked step: ``x`` of shape ``(input_size,)`` or with leading batch axes,
+        ``state`` with the same axes, ``dt`` a scalar or of the batch shape (see
+        :func:`ltcjax.nn.shared.checked_step`).
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> model = LTC(2, 4, key=jax.random.key(0))
+            >>> state, y = model.step(model.cell.initial_state((3,)), jnp.ones((3, 2)), 0.1)
+            >>> y.shape
+            (3, 4)
+        """
+        return checked_step(self.cell, self.params, state, x, dt)
 
 
-def LTC(  # noqa: N802 - a module factory named like the module it returns
-    input_size: int,
-    units: int | Wiring,
-    *,
-    key: jax.Array,
-    return_sequences: bool = True,
-    **cell_kwargs: Any,
-) -> Recurrent:
-    """An LTC network (a :class:`Recurrent`) with ncps's arguments.
+class LTC(Recurrent):
+    """An LTC network (a :class:`Recurrent` over an :class:`ltcjax.LTCCell`) with ncps's
+    arguments.
+
+    Args:
+        input_size: number of input features.
+        units: number of (fully connected) neurons, or a wiring.
+        key: PRNG key of the parameters.
+        return_sequences: outputs at every step, or only the last.
+        **cell_options: any :class:`ltcjax.LTCCell` option (``mixed_memory``,
+            ``ode_unfolds``, ``solver``, ``input_mapping``, ...).
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -119,5 +131,15 @@ def LTC(  # noqa: N802 - a module factory named like the module it returns
         >>> model(jnp.ones((6, 3)))[0].shape
         (2,)
     """
-    cell = make_ltc_cell(input_size, units, **cell_kwargs)
-    return Recurrent(cell, key=key, return_sequences=return_sequences)
+
+    def __init__(
+        self,
+        input_size: int,
+        units: int | Wiring,
+        *,
+        key: jax.Array,
+        return_sequences: bool = True,
+        **cell_options: Any,
+    ):
+        cell = LTCCell(input_size=input_size, units=units, **cell_options)
+        super().__init__(cell, key=key, return_sequences=return_sequences)

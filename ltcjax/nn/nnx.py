@@ -1,4 +1,6 @@
-"""Flax NNX modules over ltcjax cells.
+"""Flax NNX modules over ltcjax cells: :class:`Cell` (one step, for ``nnx.RNN``),
+:class:`Recurrent` (whole sequences, and ``step`` for streaming) and :class:`LTC` (a
+``Recurrent`` over an :class:`ltcjax.LTCCell`, with ncps's arguments).
 
 Example:
     >>> import jax.numpy as jnp
@@ -16,26 +18,39 @@ from typing import Any
 
 import jax
 from flax import nnx
+from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.cell import RecurrentCell
-from ltcjax.nn._common import make_ltc_cell, split_time_channel, step_any_batch
+from ltcjax.custom_types import PyTree
+from ltcjax.models.ltc import LTCCell
+from ltcjax.nn.shared import (
+    StepInput,
+    StepOutput,
+    StepTime,
+    checked_step,
+    split_time_channel,
+    step_any_batch,
+)
 from ltcjax.sequence import unroll
 from ltcjax.wirings import Wiring
 
+__all__ = ["LTC", "Cell", "Recurrent", "pure_params"]
+
 _data = getattr(nnx, "data", lambda x: x)
-
-
-def _to_variables(params: Any) -> Any:
-    return _data(jax.tree.map(nnx.Param, params))
 
 
 def _is_variable(x: Any) -> bool:
     return isinstance(x, nnx.Variable)
 
 
-def pure_params(module: nnx.Module) -> Any:
+def pure_params(module: nnx.Module) -> PyTree:
     """The module's parameters as the pure cell's pytree (e.g. an ``LTCParams``)."""
     return jax.tree.map(lambda v: v[...], module.params, is_leaf=_is_variable)
+
+
+def _init_params(cell: RecurrentCell, rngs: nnx.Rngs) -> PyTree:
+    """The cell's initial parameters with ``nnx.Param`` leaves (the pure pytree's structure)."""
+    return _data(jax.tree.map(nnx.Param, cell.init(rngs.params())))
 
 
 class Cell(nnx.RNNCellBase):
@@ -58,10 +73,12 @@ class Cell(nnx.RNNCellBase):
 
     def __init__(self, cell: RecurrentCell, *, rngs: nnx.Rngs, time_channel: bool = False):
         self.cell = cell
+        self.params = _init_params(cell, rngs)
         self.time_channel = time_channel
-        self.params = _to_variables(cell.init(rngs.params()))
 
-    def __call__(self, carry: Any, inputs: jax.Array) -> tuple[Any, jax.Array]:
+    def __call__(
+        self, carry: PyTree, inputs: Float[Array, "*batch channels"]
+    ) -> tuple[PyTree, Float[Array, "*batch outputs"]]:
         x, dt = split_time_channel(self.cell, inputs, self.time_channel)
         return step_any_batch(self.cell, pure_params(self), carry, x, dt)
 
@@ -77,7 +94,8 @@ class Cell(nnx.RNNCellBase):
 class Recurrent(nnx.Module):
     """Any ltcjax cell over whole sequences (see :func:`ltcjax.unroll` for arguments).
 
-    Calling it returns ``(outputs, final_state)``.
+    Calling it returns ``(outputs, final_state)``; :meth:`step` advances one observation
+    (for control loops).
 
     Example:
         >>> import jax.numpy as jnp
@@ -85,33 +103,47 @@ class Recurrent(nnx.Module):
         >>> from ltcjax import LSTMCell
         >>> rnn = Recurrent(LSTMCell(units=4, input_size=2), rngs=nnx.Rngs(0))
         >>> ys, (h, c) = rnn(jnp.ones((3, 7, 2)))
-        >>> ys.shape
-        (3, 7, 4)
+        >>> ys.shape, h.shape
+        ((3, 7, 4), (3, 4))
     """
 
     def __init__(self, cell: RecurrentCell, *, rngs: nnx.Rngs, return_sequences: bool = True):
         self.cell = cell
         self.return_sequences = return_sequences
-        self.params = _to_variables(cell.init(rngs.params()))
+        self.params = _init_params(cell, rngs)
 
-    def __call__(self, inputs: jax.Array, **kwargs: Any) -> tuple[jax.Array, Any]:
+    def __call__(
+        self, inputs: Float[ArrayLike, "*batch time features"], **kwargs: Any
+    ) -> tuple[Float[Array, "*batch time outputs"], PyTree]:
         kwargs.setdefault("return_sequences", self.return_sequences)
         return unroll(self.cell, pure_params(self), inputs, **kwargs)
 
-    def step(self, state: Any, x: jax.Array, dt: Any = 1.0) -> tuple[Any, jax.Array]:
-        """One streaming step for a batch ``x`` of shape (B, F)."""
-        return self.cell.step_batch(pure_params(self), state, x, dt)
+    def step(self, state: PyTree, x: StepInput, dt: StepTime = 1.0) -> tuple[PyTree, StepOutput]:
+        """One checked step: ``x`` of shape ``(input_size,)`` or with leading batch axes,
+        ``state`` with the same axes, ``dt`` a scalar or of the batch shape (see
+        :func:`ltcjax.nn.shared.checked_step`).
+
+        Example:
+            >>> import jax.numpy as jnp
+            >>> from flax import nnx
+            >>> model = LTC(2, 4, rngs=nnx.Rngs(0))
+            >>> state, y = model.step(model.cell.initial_state(), jnp.ones(2), 0.1)
+            >>> y.shape
+            (4,)
+        """
+        return checked_step(self.cell, pure_params(self), state, x, dt)
 
 
 class LTC(Recurrent):
-    """An LTC network over sequences, with ncps's arguments.
+    """An LTC network (a :class:`Recurrent` over an :class:`ltcjax.LTCCell`) with ncps's
+    arguments.
 
     Args:
         input_size: number of input features.
         units: number of (fully connected) neurons, or a wiring.
         rngs: NNX random streams.
         return_sequences: outputs at every step, or only the last.
-        **cell_kwargs: any :class:`ltcjax.LTCCell` option (``mixed_memory``,
+        **cell_options: any :class:`ltcjax.LTCCell` option (``mixed_memory``,
             ``ode_unfolds``, ``solver``, ``input_mapping``, ...).
 
     Example:
@@ -131,7 +163,7 @@ class LTC(Recurrent):
         *,
         rngs: nnx.Rngs,
         return_sequences: bool = True,
-        **cell_kwargs: Any,
+        **cell_options: Any,
     ):
-        cell = make_ltc_cell(input_size, units, **cell_kwargs)
+        cell = LTCCell(input_size=input_size, units=units, **cell_options)
         super().__init__(cell, rngs=rngs, return_sequences=return_sequences)
