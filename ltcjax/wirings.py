@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from ltcjax.validation import check_positive_int
+from ltcjax.validation import argument_error, check_positive_int
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -59,13 +59,13 @@ _STATE_KEYS = (
 def _check_int(value: Any, name: str, minimum: int | None = None) -> int:
     """Returns ``value`` as a Python int, or raises naming the argument ``name``."""
     if isinstance(value, bool | np.bool_):
-        raise TypeError(f"`{name}` must be an integer, got {value!r}")
+        raise TypeError(f"{name}: expected an integer, got {value!r}")
     try:
         result = operator.index(value)
     except TypeError:
-        raise TypeError(f"`{name}` must be an integer, got {value!r}") from None
+        raise TypeError(f"{name}: expected an integer, got {value!r}") from None
     if minimum is not None and result < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}, got {result}")
+        raise argument_error(name, f"an integer >= {minimum}", result)
     return result
 
 
@@ -73,13 +73,13 @@ def _check_output_dim(output_dim: Any, units: int) -> int:
     """Returns ``output_dim`` (the motor neuron count) if it is an int in ``[1, units]``."""
     output_dim = _check_int(output_dim, "output_dim")
     if not 1 <= output_dim <= units:
-        raise ValueError(f"`output_dim` must be in [1, units={units}], got {output_dim}")
+        raise argument_error("output_dim", f"an integer in [1, units={units}]", output_dim)
     return output_dim
 
 
 def _check_float(value: Any, name: str) -> float:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
-        raise TypeError(f"`{name}` must be a number, got {value!r}")
+        raise TypeError(f"{name}: expected a number, got {value!r}")
     return float(value)
 
 
@@ -87,13 +87,13 @@ def _as_adjacency(matrix: Any, name: str) -> np.ndarray:
     """Validates a {-1, 0, 1} matrix and returns a read-only int32 copy."""
     arr = np.asarray(matrix)
     if arr.ndim != 2:
-        raise ValueError(f"`{name}` must be a 2-D array, got shape {arr.shape}")
+        raise argument_error(name, "a 2-D array", f"shape {arr.shape}")
     if arr.dtype == np.bool_ or not (
         np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     ):
-        raise TypeError(f"`{name}` must be an integer or float array, got dtype {arr.dtype}")
+        raise TypeError(f"{name}: expected an integer or float array, got dtype {arr.dtype}")
     if not np.isin(arr, (-1, 0, 1)).all():
-        raise ValueError(f"`{name}` entries must be in {{-1, 0, 1}}")
+        raise argument_error(name, "entries in {-1, 0, 1}", "other values")
     out = arr.astype(_ADJ_DTYPE, copy=True)
     out.flags.writeable = False
     return out
@@ -150,8 +150,8 @@ class Wiring:
         """Creates a wiring from explicit matrices (see :meth:`from_adjacency`)."""
         adj = _as_adjacency(adjacency_matrix, "adjacency_matrix")
         if adj.shape[0] != adj.shape[1] or adj.shape[0] == 0:
-            raise ValueError(
-                f"`adjacency_matrix` must be square and non-empty, got shape {adj.shape}"
+            raise argument_error(
+                "adjacency_matrix", "a square non-empty array", f"shape {adj.shape}"
             )
         units = adj.shape[0]
         output_dim = _check_output_dim(output_dim, units)
@@ -160,9 +160,10 @@ class Wiring:
         if sensory_adjacency_matrix is not None:
             sensory = _as_adjacency(sensory_adjacency_matrix, "sensory_adjacency_matrix")
             if sensory.shape[1] != units or sensory.shape[0] == 0:
-                raise ValueError(
-                    "`sensory_adjacency_matrix` must have shape (input_dim, units) with "
-                    f"input_dim >= 1 and units={units}, got {sensory.shape}"
+                raise argument_error(
+                    "sensory_adjacency_matrix",
+                    f"shape (input_dim, {units}) with input_dim >= 1",
+                    f"shape {sensory.shape}",
                 )
             input_dim = sensory.shape[0]
         self._set("units", units)
@@ -290,9 +291,10 @@ class Wiring:
         input_dim = _check_int(input_dim, "input_dim", minimum=1)
         if self.input_dim is not None:
             if input_dim != self.input_dim:
-                raise ValueError(
-                    f"Conflicting `input_dim`: the wiring is already built with "
-                    f"input_dim={self.input_dim}, got input_dim={input_dim}"
+                raise argument_error(
+                    "input_dim",
+                    f"the {self.input_dim} the wiring is already built with",
+                    input_dim,
                 )
             return self
         return self._build(input_dim)
@@ -378,19 +380,21 @@ class Wiring:
     def _check_neuron(self, neuron_id: int) -> int:
         neuron_id = _check_int(neuron_id, "neuron_id")
         if not 0 <= neuron_id < self.units:
-            raise ValueError(f"`neuron_id` must be in [0, {self.units}), got {neuron_id}")
+            raise argument_error("neuron_id", f"an index in [0, {self.units})", neuron_id)
         return neuron_id
 
     def _check_layer(self, layer_id: int) -> int:
         layer_id = _check_int(layer_id, "layer_id")
         if not 0 <= layer_id < self.num_layers:
-            raise ValueError(f"`layer_id` must be in [0, {self.num_layers}), got {layer_id}")
+            raise argument_error("layer_id", f"an index in [0, {self.num_layers})", layer_id)
         return layer_id
 
     def _require_built(self, what: str) -> None:
         if not self.is_built:
-            raise ValueError(
-                f"{what} needs a built wiring: call `wiring = wiring.build(input_dim)` first"
+            raise argument_error(
+                "wiring",
+                f"a built wiring for {what} (wiring = wiring.build(input_dim))",
+                f"{self!r}, not built",
             )
 
     # ---- drawing ----------------------------------------------------------------------------
@@ -555,7 +559,7 @@ class Random(_SizedWiring):
         self._set_sizes(units, output_dim)
         sparsity_level = _check_float(sparsity_level, "sparsity_level")
         if not 0.0 <= sparsity_level < 1.0:
-            raise ValueError(f"`sparsity_level` must be in [0, 1), got {sparsity_level}")
+            raise argument_error("sparsity_level", "a value in [0, 1)", sparsity_level)
         self._set("sparsity_level", sparsity_level)
         self._set("random_seed", _check_int(random_seed, "random_seed", minimum=0))
         self._finish(None)
@@ -660,18 +664,18 @@ class NCP(_GeneratedWiring):
         motor_fanin = _check_int(motor_fanin, "motor_fanin", minimum=0)
         seed = _check_int(seed, "seed", minimum=0)
         if seed >= 2**32:
-            raise ValueError(f"`seed` must be < 2**32, got {seed}")
+            raise argument_error("seed", "an integer < 2**32", seed)
         if motor_fanin > command:
-            raise ValueError(
-                f"`motor_fanin` is {motor_fanin} but there are only {command} command neurons"
+            raise argument_error(
+                "motor_fanin", f"at most the {command} command neurons", motor_fanin
             )
         if sensory_fanout > inter:
-            raise ValueError(
-                f"`sensory_fanout` is {sensory_fanout} but there are only {inter} inter neurons"
+            raise argument_error(
+                "sensory_fanout", f"at most the {inter} inter neurons", sensory_fanout
             )
         if inter_fanout > command:
-            raise ValueError(
-                f"`inter_fanout` is {inter_fanout} but there are only {command} command neurons"
+            raise argument_error(
+                "inter_fanout", f"at most the {command} command neurons", inter_fanout
             )
         self._set("inter_neurons", inter)
         self._set("command_neurons", command)
@@ -833,13 +837,10 @@ class AutoNCP(NCP):
         units = _check_int(units, "units", minimum=1)
         output_size = _check_int(output_size, "output_size", minimum=1)
         if output_size >= units - 2:
-            raise ValueError(
-                f"`output_size` must be less than units - 2 (got units={units}, "
-                f"output_size={output_size})"
-            )
+            raise argument_error("output_size", f"less than units - 2 = {units - 2}", output_size)
         sparsity_level = _check_float(sparsity_level, "sparsity_level")
         if not 0.1 <= sparsity_level <= 1.0:
-            raise ValueError(f"`sparsity_level` must be in [0.1, 1.0], got {sparsity_level}")
+            raise argument_error("sparsity_level", "a value in [0.1, 1.0]", sparsity_level)
         density = 1.0 - sparsity_level
         inter_and_command = units - output_size
         command = max(int(0.4 * inter_and_command), 1)

@@ -301,7 +301,7 @@ def test_roles_include_sensory_inputs(wiring, inter, command, motor):
 def test_sensory_roles_need_a_built_wiring():
     wiring = AutoNCP(10, 2)
     assert wiring.roles["sensory"] == ()
-    with pytest.raises(ValueError, match="sensory_indices needs a built wiring"):
+    with pytest.raises(ValueError, match="wiring: expected a built wiring for sensory_indices"):
         wiring.sensory_indices
 
 
@@ -311,11 +311,11 @@ def test_motor_count_limits():
     assert FullyConnected(4, output_dim=4).roles["motor"] == (0, 1, 2, 3)
     assert Random(4, output_dim=4).output_dim == 4
     for make in (lambda: FullyConnected(4, output_dim=5), lambda: Random(4, output_dim=5)):
-        with pytest.raises(ValueError, match=r"`output_dim` must be in \[1, units=4\]"):
+        with pytest.raises(ValueError, match=r"output_dim: expected an integer in \[1, units=4\]"):
             make()
     # AutoNCP needs room for inter and command neurons: output_size < units - 2.
     for output_size in (8, 10, 12):
-        with pytest.raises(ValueError, match="`output_size` must be less than units - 2"):
+        with pytest.raises(ValueError, match="output_size: expected less than units - 2"):
             AutoNCP(10, output_size)
     assert AutoNCP(10, 7).output_dim == 7
     # NCP counts its motor neurons on top of at least one inter and one command neuron.
@@ -422,7 +422,7 @@ def test_from_adjacency_errors(kwargs, exc, match):
     ],
 )
 def test_argument_errors(make, exc, match):
-    with pytest.raises(exc, match=match):
+    with pytest.raises(exc, match=f"^{match}: expected"):  # the one message style
         make()
 
 
