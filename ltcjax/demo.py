@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ltcjax.validation import argument_error
+
 __all__ = ["main"]
 
 
@@ -45,16 +47,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the demo with ``argv`` (default ``sys.argv[1:]``); returns an exit code."""
-    parser = _parser()
-    try:
-        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
+    from ltcjax.train.cli import run_command
+
+    return run_command("ltcjax demo", _parser(), _run, argv)
+
+
+def _run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
+    if args.units < 7:  # AutoNCP(units, 4) needs more than 4 + 2 neurons
+        raise argument_error("--units", "at least 7 (4 motor neurons + 3)", args.units)
 
     from ltcjax.data import make_synthetic
     from ltcjax.models.ltc import LTCCell
-    from ltcjax.train import SequenceModel, Task, TrainConfig, fit
+    from ltcjax.train import SequenceModel, Task, TrainConfig, Trainer, fit
     from ltcjax.train.plots import plot_learning_curves, plot_predictions
     from ltcjax.wirings import AutoNCP
 
@@ -63,9 +68,6 @@ def main(argv: list[str] | None = None) -> int:
     else:
         num_sequences, seq_len, epochs = 512, 48, 25
     epochs = args.epochs or epochs
-    if args.units < 7:
-        print("ltcjax demo: error: units: expected at least 7", file=sys.stderr)
-        return 2
     splits = make_synthetic(num_sequences=num_sequences, seq_len=seq_len, seed=args.seed)
     cell = LTCCell(input_size=1, wiring=AutoNCP(args.units, 4, seed=args.seed))
     model = SequenceModel(cell=cell, output_dim=1, return_sequences=True)
@@ -93,8 +95,6 @@ def main(argv: list[str] | None = None) -> int:
     (out / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in result.history))
     curves = plot_learning_curves(result.history, out / "learning_curves.png", "LTC (AutoNCP)")
     test = splits.test.take(np.arange(3))
-    from ltcjax.train.loop import Trainer
-
     trainer = Trainer(model, task, config, 1)
     pred = np.asarray(trainer.predict(result.params, test.inputs, test.timespans))
     times = np.cumsum(test.timespans, axis=1)

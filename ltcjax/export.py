@@ -29,10 +29,11 @@ from jax import export as jax_export
 if TYPE_CHECKING:  # annotations only: loading needs just jax and numpy
     from jaxtyping import Array, ArrayLike, Float
 
+    from ltcjax.custom_types import PyTree
+
 __all__ = ["ExportedModel", "export_model", "load_exported"]
 
 FORMAT_VERSION = 1
-PyTree = Any
 
 
 def _to_host(leaf: Any) -> np.ndarray:
@@ -40,7 +41,10 @@ def _to_host(leaf: Any) -> np.ndarray:
     data parallelism) is read from this process's own copy."""
     if isinstance(leaf, jax.Array) and not leaf.is_fully_addressable:
         if not leaf.is_fully_replicated:
-            raise ValueError("params: expected replicated (or single-process) arrays")
+            raise ValueError(
+                "params: expected replicated (or single-process) arrays, got an array "
+                "sharded over several processes"
+            )
         return np.asarray(leaf.addressable_data(0))
     return np.asarray(leaf)
 
@@ -162,7 +166,8 @@ def load_exported(path: str | Path) -> ExportedModel:
     manifest = json.loads((path / "manifest.json").read_text())
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ValueError(
-            f"path: unsupported export format_version {manifest.get('format_version')!r}"
+            f"path: expected an export of format_version {FORMAT_VERSION}, got "
+            f"format_version {manifest.get('format_version')!r}"
         )
     exported = jax_export.deserialize(bytearray((path / "model.stablehlo").read_bytes()))
     with np.load(path / "params.npz") as data:

@@ -97,11 +97,15 @@ def test_batch_iterator_pads_and_covers_every_row_once():
     it = BatchIterator(_data(), batch_size=3, seed=0)
     batches = list(it.epoch(0))
     assert len(batches) == len(it) == 3
-    assert all(b["inputs"].shape == (3, 3, 1) for b in batches)
-    weights = np.concatenate([b["weight"] for b in batches])
-    targets = np.concatenate([b["targets"] for b in batches])
+    assert all(b.inputs.shape == (3, 3, 1) for b in batches)
+    weights = np.concatenate([b.weight for b in batches])
+    targets = np.concatenate([b.targets for b in batches])
     assert weights.tolist() == [1] * 7 + [0] * 2
     assert sorted(targets[weights == 1].tolist()) == list(range(7))
+    assert all(b.mask is None for b in batches)  # no mask: every step is valid
+    masked = SequenceData(**{**vars(_data()), "mask": np.arange(21).reshape(7, 3) % 2 == 0})
+    last = list(BatchIterator(masked, batch_size=3, seed=0).epoch(0))[-1]
+    assert last.mask.shape == (3, 3) and last.mask.dtype == bool
 
 
 def test_batch_iterator_resume_position_and_epochs_differ():
@@ -109,7 +113,7 @@ def test_batch_iterator_resume_position_and_epochs_differ():
     full = list(it.epoch(2))
     resumed = list(BatchIterator(_data(), batch_size=2, seed=5).epoch(2, start=2))
     for a, b in zip(full[2:], resumed, strict=True):
-        np.testing.assert_array_equal(a["targets"], b["targets"])
+        np.testing.assert_array_equal(a.targets, b.targets)
     assert not np.array_equal(it.order(0), it.order(1))
     with pytest.raises(ValueError, match="batch_size"):
         BatchIterator(_data(), batch_size=0)

@@ -16,17 +16,22 @@ from ltcjax import CfCCell, LSTMCell, LTCCell
 from ltcjax.data import make_synthetic
 from ltcjax.models.ltc import PROJECTION_MINIMA
 from ltcjax.train import (
+    BestEpochTracker,
     CheckpointStore,
+    ExistingRunError,
+    RunDirectory,
     SequenceModel,
     Task,
     TrainConfig,
     Trainer,
+    TrainState,
     check_batch_divisible,
     export_model,
     f1_score,
     fit,
     load_exported,
     mean_squared_error,
+    mse,
     softmax_cross_entropy,
 )
 
@@ -112,26 +117,26 @@ def test_clip_constraint_projects_after_every_update(splits):
     batch = trainer.place(next(BatchIterator(splits.train, 12, seed=0).epoch(0)))
 
     def loss(params):
-        out = model.apply(params, batch["inputs"], timespans=batch["timespans"])
-        return REG.loss(out, batch["targets"], batch["weight"])
+        out = model.apply(params, batch.inputs, timespans=batch.timespans)
+        return REG.loss(out, batch.targets, batch.weight)
 
-    grads = jax.grad(loss)(state["params"])
+    grads = jax.grad(loss)(state.params)
     new_state, _ = trainer.train_step(state, batch)
     positive = ("w", "sensory_w", "cm", "gleak")
     for name in positive:
-        raw = getattr(state["params"]["cell"], name) - lr * getattr(grads["cell"], name)
+        raw = getattr(state.params["cell"], name) - lr * getattr(grads["cell"], name)
         np.testing.assert_allclose(
-            getattr(new_state["params"]["cell"], name),
+            getattr(new_state.params["cell"], name),
             jnp.maximum(raw, PROJECTION_MINIMA[name]),
             rtol=1e-5,
             atol=1e-7,
         )
-    raws = [getattr(state["params"]["cell"], k) - lr * getattr(grads["cell"], k) for k in positive]
+    raws = [getattr(state.params["cell"], k) - lr * getattr(grads["cell"], k) for k in positive]
     assert min(float(jnp.min(r)) for r in raws) < 0  # the projection had work to do
     # Unconstrained fields are plain SGD.
     np.testing.assert_allclose(
-        new_state["params"]["cell"].vleak,
-        state["params"]["cell"].vleak - lr * grads["cell"].vleak,
+        new_state.params["cell"].vleak,
+        state.params["cell"].vleak - lr * grads["cell"].vleak,
         atol=1e-5,
     )
 
@@ -206,18 +211,18 @@ def test_cfc_backbone_dropout_trains_with_checkpointed_keys_and_resumes_exactly(
     trainer = Trainer(model, REG, config, 3)
     state = trainer.init_state()
     batch = trainer.place(next(BatchIterator(splits.train, 12, seed=0).epoch(0)))
-    other = {**state, "rng": jax.random.key_data(jax.random.key(99))}
+    other = state._replace(rng=jax.random.key_data(jax.random.key(99)))
     loss = lambda stats: float(stats["loss_sum"] / stats["count"])  # noqa: E731
     # Training mode: the dropout masks come from the state's RNG ...
     train_a = loss(trainer.train_step(state, batch)[1])
     assert train_a == loss(trainer.train_step(state, batch)[1])
     assert train_a != loss(trainer.train_step(other, batch)[1])
     # ... evaluation is deterministic, without dropout.
-    eval_a = loss(trainer.eval_step(state["params"], batch))
-    assert eval_a == loss(trainer.eval_step(state["params"], batch))
-    plain = model.apply(state["params"], batch["inputs"], timespans=batch["timespans"])
+    eval_a = loss(trainer.eval_step(state.params, batch))
+    assert eval_a == loss(trainer.eval_step(state.params, batch))
+    plain = model.apply(state.params, batch.inputs, timespans=batch.timespans)
     np.testing.assert_allclose(
-        eval_a, float(REG.loss(plain, batch["targets"], batch["weight"])), rtol=1e-6
+        eval_a, float(REG.loss(plain, batch.targets, batch.weight)), rtol=1e-6
     )
     assert eval_a != train_a
     # Kill in epoch 2 (step 5; the last checkpoint is step 4) and resume: same run.
@@ -333,7 +338,7 @@ def test_resume_guards(splits, tmp_path):
     # ... but not with a schedule that depends on the number of epochs.
     cosine = TrainConfig(epochs=1, batch_size=12, schedule="cosine", progress=False)
     fit(_model(), REG, splits, cosine, out_dir=tmp_path / "cos", verbose=False)
-    with pytest.raises(ValueError, match="epochs=1, but this run has epochs=2.*cosine"):
+    with pytest.raises(ValueError, match="epochs=1 as in .*cosine.*, got epochs=2"):
         fit(
             _model(),
             REG,
@@ -411,6 +416,9 @@ def test_losses_and_metrics():
         mean_squared_error(jnp.zeros_like(y), y, weights=jnp.array([[1.0, 1, 0], [0, 0, 0]])),
         1.0,
     )
+    # mse is a deprecated alias of mean_squared_error (as a float).
+    with pytest.warns(DeprecationWarning, match="mean_squared_error"):
+        assert mse(jnp.zeros((2, 1)), jnp.array([[1.0], [3.0]])) == 5.0
     with pytest.raises(ValueError, match="labels"):
         softmax_cross_entropy(logits, labels[:2])
     with pytest.raises(ValueError, match="class_weights"):
@@ -427,6 +435,18 @@ def test_bad_configs():
         TrainConfig(optimizer="adagrad-x")
     with pytest.raises(ValueError, match="schedule"):
         TrainConfig(schedule="linear-x")
+    with pytest.raises(ValueError, match="^learning_rate: expected a positive number, got 0"):
+        TrainConfig(learning_rate=0)
+    with pytest.raises(ValueError, match="^patience: expected a positive integer or None, got 0"):
+        TrainConfig(patience=0)
+    with pytest.raises(ValueError, match="^seed: expected an integer >= 0, got -1"):
+        TrainConfig(seed=-1)  # the shuffling's NumPy generator needs seeds >= 0
+    with pytest.raises(ValueError, match="^weight_decay: expected a number >= 0"):
+        TrainConfig(weight_decay=-0.1)
+    # NumPy integers are stored as ints: the config goes into JSON files.
+    numpy_config = TrainConfig(epochs=np.int64(3), seed=np.int32(1))
+    assert json.loads(json.dumps(numpy_config.to_dict()))["epochs"] == 3
+    assert type(numpy_config.seed) is int
     with pytest.raises(ValueError, match="monitor"):
         Task(kind="regression", output_dim=1, monitor="accuracy")
     with pytest.raises(ValueError, match="class_weights"):
@@ -502,3 +522,102 @@ def test_epoch_statistics_agree_with_the_loss(kind):
     assert float(stats["count"]) == float(jnp.sum(mask[:4]))
     if kind == "regression":
         assert task.metrics(stats)["mse"] == task.metrics(stats)["loss"]
+
+
+def test_train_state_is_a_typed_pytree(splits):
+    trainer = Trainer(_model(), REG, TrainConfig(batch_size=12), 3)
+    state = trainer.init_state()
+    assert isinstance(state, TrainState) and int(state.step) == 0
+    assert _leaves_equal(state.params, state.best_params)
+    doubled = jax.jit(lambda s: jax.tree.map(lambda x: x * 2, s))(state)
+    assert isinstance(doubled, TrainState)  # jit keeps the type
+    # A batch of the iterator is typed too, and placed batches keep its fields.
+    from ltcjax.data import Batch, BatchIterator
+
+    batch = trainer.place(next(BatchIterator(splits.train, 12).epoch(0)))
+    assert isinstance(batch, Batch) and batch.mask is None
+    assert isinstance(batch.inputs, jax.Array) and batch.inputs.shape == (12, 8, 1)
+
+
+def test_best_epoch_tracker_improvement_patience_and_round_trip():
+    tracker = BestEpochTracker(mode="max", patience=2)
+    assert tracker.update(0.5, 1) and not tracker.should_stop
+    assert not tracker.update(0.5, 2)  # equal is no improvement
+    assert tracker.update(0.7, 3) and (tracker.best_epoch, tracker.best_value) == (3, 0.7)
+    assert not tracker.update(0.6, 4) and not tracker.should_stop
+    assert not tracker.update(0.1, 5) and tracker.should_stop  # 2 epochs without improvement
+    # The progress survives the checkpoint's JSON metadata.
+    resumed = BestEpochTracker(mode="max", patience=2)
+    resumed.load_dict(json.loads(json.dumps(tracker.to_dict())))
+    assert resumed == tracker and resumed.should_stop
+    # A smaller value is better with mode="min"; without patience there is no stopping.
+    lossy = BestEpochTracker(mode="min")
+    assert [lossy.update(v, e) for e, v in enumerate([3.0, 2.0, 2.5], 1)] == [True, True, False]
+    for epoch in range(4, 30):
+        lossy.update(9.0, epoch)
+    assert lossy.best_epoch == 2 and lossy.best_value == 2.0 and not lossy.should_stop
+    with pytest.raises(ValueError, match="^mode: expected one of"):
+        BestEpochTracker(mode="up")
+    with pytest.raises(ValueError, match="^patience: expected a positive integer"):
+        BestEpochTracker(patience=0)
+
+
+def test_run_directory_refuses_an_existing_run_and_checks_resumes(tmp_path):
+    config, model = TrainConfig(epochs=1, batch_size=12), _model()
+    state = Trainer(model, REG, config, 3).init_state()
+    with RunDirectory(tmp_path, config=config, model=model, task=REG) as run:
+        assert run.restore(like=state) is None  # a new run
+        run.save(state._replace(step=jnp.asarray(4, jnp.int32)), {"position": [1, 2]})
+    with pytest.raises(ExistingRunError, match="^out_dir: .*pass resume=True") as info:
+        RunDirectory(tmp_path, config=config, model=model, task=REG)
+    assert info.value.path == tmp_path and isinstance(info.value, FileExistsError)
+    with RunDirectory(tmp_path, config=config, model=model, task=REG, resume=True) as run:
+        restored, meta = run.restore(like=state)
+    assert isinstance(restored, TrainState) and int(restored.step) == 4
+    assert _leaves_equal(restored.params, state.params) and meta["position"] == [1, 2]
+    assert meta["config"] == config.to_dict() and meta["model"] == repr(model)
+    other = dataclasses.replace(config, seed=5)
+    with RunDirectory(tmp_path, config=other, model=model, task=REG, resume=True) as run:
+        with pytest.raises(ValueError, match="^resume: expected seed=0 as in .*, got seed=5$"):
+            run.restore(like=state)
+    with RunDirectory(tmp_path, config=config, model=_model(units=5), task=REG, resume=True) as run:
+        with pytest.raises(ValueError, match="^resume: expected the model of"):
+            run.restore(like=state)
+    with pytest.raises(ValueError, match="^resume: expected an out_dir"):
+        RunDirectory(None, config=config, model=model, task=REG, resume=True)
+
+
+def test_run_directory_writes_atomically_and_only_on_process_zero(tmp_path, monkeypatch):
+    import ltcjax.train.atomic as atomic
+
+    config, model = TrainConfig(epochs=2), _model()
+    record = {"epoch": 1, "train": {"loss": 0.5}, "valid": {"loss": 0.6}, "best_epoch": 1}
+    history = [record, {**record, "epoch": 2}]
+    with RunDirectory(tmp_path / "p0", config=config, model=model, task=REG, writes=True) as run:
+        run.write_history(history[:1])
+        before = (run.path / "metrics.jsonl").read_bytes()
+
+        def killed_before_rename(src, dst):
+            raise Killed
+
+        monkeypatch.setattr(atomic.os, "replace", killed_before_rename)
+        with pytest.raises(Killed):
+            run.write_history(history)
+        with pytest.raises(Killed):
+            run.write_result({"best_epoch": 1}, history)
+        monkeypatch.undo()
+        # The interrupted writes left the old file, no partial result and no temporary file.
+        assert (run.path / "metrics.jsonl").read_bytes() == before
+        names = sorted(p.name for p in run.path.iterdir())
+        assert names == ["checkpoints", "learning_curves.png", "metrics.jsonl"]
+        run.write_result({"best_epoch": 1}, history)
+        result = json.loads((run.path / "result.json").read_text())
+        assert result["best_epoch"] == 1 and result["config"] == config.to_dict()
+    # Another process (writes=False) takes part in the checkpoints only.
+    state = Trainer(model, REG, config, 3).init_state()
+    with RunDirectory(tmp_path / "p1", config=config, model=model, task=REG, writes=False) as run:
+        run.write_history(history)
+        run.save(state, {})
+        run.write_result({"best_epoch": 1}, history)
+    assert sorted(p.name for p in (tmp_path / "p1").iterdir()) == ["checkpoints"]
+    assert (tmp_path / "p1" / "checkpoints" / "0").is_dir()

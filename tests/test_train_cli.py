@@ -31,7 +31,8 @@ def test_train_run_resume_and_export(tmp_path, capsys):
     np.testing.assert_allclose(mse, result["test"]["mse"], rtol=1e-5)
     # Without --resume the run refuses to overwrite; with it, training continues.
     assert main([*argv, "--out", str(out), "--no-progress"]) == 2
-    assert "resume" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--out:" in err and "pass --resume" in err and "resume=True" not in err
     argv3 = [a if a != "2" else "3" for a in argv]
     assert main([*argv3, "--out", str(out), "--resume", "--no-progress"]) == 0
     text = capsys.readouterr().out
@@ -44,15 +45,16 @@ def test_train_run_resume_and_export(tmp_path, capsys):
     [
         (["--model", "transformer"], "model:"),
         (["--wiring", "star"], "wiring:"),
-        (["--dataset", "npz", "--data-dir", "/nonexistent/ltcjax-data"], "data_dir:"),
-        (["--dataset", "npz"], "data_dir:"),
+        (["--dataset", "npz", "--data-dir", "/nonexistent/ltcjax-data"], "--data-dir:"),
+        (["--dataset", "npz"], "--data-dir:"),
         (["--dataset", "gesture"], "dataset:"),
         (["--model", "lstm", "--solver", "rk4"], "model:"),
-        (["--batch-size", "0"], "batch_size:"),
+        (["--batch-size", "0"], "--batch-size:"),
+        (["--lr", "-0.5"], "error: --lr: expected a positive number, got -0.5"),
         (["--solver", "dopri99"], "solver"),
-        (["--model", "ctgru", "--wiring", "autoncp"], "error: wiring:"),
-        (["--wiring", "fc", "--motor", "2"], "error: motor:"),
-        (["--wiring", "ncp", "--sparsity", "0.3"], "error: sparsity:"),
+        (["--model", "ctgru", "--wiring", "autoncp"], "error: --wiring:"),
+        (["--wiring", "fc", "--motor", "2"], "error: --motor:"),
+        (["--wiring", "ncp", "--sparsity", "0.3"], "error: --sparsity:"),
         (["--mode", "minimal"], "model:"),  # an LTC has no CfC mode
     ],
 )

@@ -79,7 +79,7 @@ def test_four_device_data_parallel_equals_one_device(tmp_path):
     for a, b in zip(r["loss1"], r["loss4"], strict=True):
         assert abs(a - b) <= 1e-5 * max(1.0, a)
     assert "batch_size: 6 is not divisible by the number of devices (4)" in r["error"]
-    assert r["cli_rc"] == 2 and "batch_size" in proc.stderr
+    assert r["cli_rc"] == 2 and "--batch-size: 6 is not divisible" in proc.stderr
 
 
 TWO_PROCESSES = textwrap.dedent(

@@ -4,7 +4,7 @@ Example:
     >>> from ltcjax.data import make_synthetic, BatchIterator
     >>> splits = make_synthetic(num_sequences=40, seq_len=8, seed=0)
     >>> batch = next(BatchIterator(splits.train, batch_size=8).epoch(0))
-    >>> batch["inputs"].shape, batch["timespans"].shape, batch["targets"].shape
+    >>> batch.inputs.shape, batch.timespans.shape, batch.targets.shape
     ((8, 8, 1), (8, 8), (8, 8, 1))
 """
 

@@ -14,13 +14,40 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
-from jaxtyping import Bool, Float, Shaped
+from jaxtyping import ArrayLike, Bool, Float, Shaped
+
+from ltcjax.validation import argument_error, check_positive_int, validate_timespans
 
 __all__ = ["Batch", "BatchIterator", "SequenceData", "Splits", "load_npz_splits"]
 
-Batch = dict[str, np.ndarray]
+
+class Batch(NamedTuple):
+    """One fixed-shape batch: NumPy arrays from :class:`BatchIterator`, device arrays after
+    :meth:`ltcjax.train.Trainer.place` (a pytree, so it passes through ``jit``).
+
+    Attributes:
+        inputs: (B, T, F) observations.
+        timespans: (B, T) elapsed time before each observation.
+        targets: (B, T, ...) per-step or (B, ...) per-sequence targets.
+        weight: (B,) row weights: 1 for real rows, 0 for the padding of an epoch's last batch.
+        mask: (B, T) valid steps, or None (every step is valid).
+
+    Example:
+        >>> import numpy as np
+        >>> b = Batch(inputs=np.zeros((2, 3, 1)), timespans=np.ones((2, 3)),
+        ...           targets=np.zeros(2), weight=np.ones(2))
+        >>> b.inputs.shape, b.mask is None
+        ((2, 3, 1), True)
+    """
+
+    inputs: Float[ArrayLike, "batch time features"]
+    timespans: Float[ArrayLike, "batch time"]
+    targets: Shaped[ArrayLike, "batch ..."]
+    weight: Float[ArrayLike, " batch"]
+    mask: Bool[ArrayLike, "batch time"] | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -50,19 +77,16 @@ class SequenceData:
     def __post_init__(self) -> None:
         inputs = np.asarray(self.inputs)
         if inputs.ndim != 3:
-            raise ValueError(
-                f"inputs: expected shape (sequences, time, features), got {inputs.shape}"
-            )
+            raise argument_error("inputs", "shape (sequences, time, features)", inputs.shape)
         n, t = inputs.shape[:2]
         ts = np.asarray(self.timespans)
         if ts.shape != (n, t):
-            raise ValueError(f"timespans: expected shape {(n, t)}, got {ts.shape}")
-        if not np.all(np.isfinite(ts)) or np.any(ts < 0):
-            raise ValueError("timespans: expected finite elapsed times >= 0")
+            raise argument_error("timespans", f"shape {(n, t)}", ts.shape)
+        validate_timespans(ts)
         targets = np.asarray(self.targets)
         if targets.shape[:1] != (n,):
-            raise ValueError(
-                f"targets: expected {n} rows (one per sequence), got shape {targets.shape}"
+            raise argument_error(
+                "targets", f"{n} rows (one per sequence)", f"shape {targets.shape}"
             )
         object.__setattr__(self, "inputs", inputs)
         object.__setattr__(self, "timespans", ts)
@@ -70,7 +94,7 @@ class SequenceData:
         if self.mask is not None:
             mask = np.asarray(self.mask, bool)
             if mask.shape != (n, t):
-                raise ValueError(f"mask: expected shape {(n, t)}, got {mask.shape}")
+                raise argument_error("mask", f"shape {(n, t)}", mask.shape)
             object.__setattr__(self, "mask", mask)
 
     def __len__(self) -> int:
@@ -121,20 +145,19 @@ class BatchIterator:
         >>> d = SequenceData(inputs=np.zeros((5, 3, 1)), timespans=np.ones((5, 3)),
         ...                  targets=np.arange(5))
         >>> it = BatchIterator(d, batch_size=2, seed=0)
-        >>> [b["weight"].tolist() for b in it.epoch(0)]
+        >>> [b.weight.tolist() for b in it.epoch(0)]
         [[1.0, 1.0], [1.0, 1.0], [1.0, 0.0]]
-        >>> last = list(it.epoch(0))[2]["targets"]  # resume at batch 2 of epoch 0:
-        >>> (next(it.epoch(0, start=2))["targets"] == last).all()
+        >>> last = list(it.epoch(0))[2].targets  # resume at batch 2 of epoch 0:
+        >>> (next(it.epoch(0, start=2)).targets == last).all()
         np.True_
     """
 
     def __init__(
         self, data: SequenceData, batch_size: int, *, shuffle: bool = True, seed: int = 0
     ) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}")
+        check_positive_int("batch_size", batch_size)
         if len(data) == 0:
-            raise ValueError("data: expected at least one sequence, got an empty data set")
+            raise argument_error("data", "at least one sequence", "an empty data set")
         self.data = data
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -158,20 +181,18 @@ class BatchIterator:
             yield self.batch(order[b * self.batch_size : (b + 1) * self.batch_size])
 
     def batch(self, indices: np.ndarray) -> Batch:
-        """A padded batch of the rows ``indices`` with a ``weight`` column."""
+        """The rows ``indices``, padded to ``batch_size`` rows of weight 0."""
         pad = self.batch_size - len(indices)
         weight = np.concatenate([np.ones(len(indices)), np.zeros(pad)]).astype(np.float32)
         idx = np.concatenate([indices, np.full(pad, indices[0] if len(indices) else 0)])
         d = self.data
-        out: Batch = {
-            "inputs": d.inputs[idx].astype(np.float32),
-            "timespans": d.timespans[idx].astype(np.float32),
-            "targets": d.targets[idx],
-            "weight": weight,
-        }
-        if d.mask is not None:
-            out["mask"] = d.mask[idx]
-        return out
+        return Batch(
+            inputs=d.inputs[idx].astype(np.float32),
+            timespans=d.timespans[idx].astype(np.float32),
+            targets=d.targets[idx],
+            weight=weight,
+            mask=None if d.mask is None else d.mask[idx],
+        )
 
 
 def load_npz_splits(data_dir: str | Path) -> Splits:
@@ -203,7 +224,9 @@ def load_npz_splits(data_dir: str | Path) -> Splits:
         with np.load(path / f"{split}.npz") as f:
             for key in ("inputs", "targets"):
                 if key not in f:
-                    raise ValueError(f"data_dir: {split}.npz lacks the array {key!r}")
+                    raise argument_error(
+                        "data_dir", f"an array {key!r} in {split}.npz", f"arrays {list(f)}"
+                    )
             inputs = f["inputs"]
             ts = f["timespans"] if "timespans" in f else np.ones(inputs.shape[:2], np.float32)
             parts[split] = SequenceData(

@@ -23,6 +23,7 @@ import numpy as np
 
 from ltcjax.data.dataset import SequenceData, Splits
 from ltcjax.data.windows import split_data
+from ltcjax.validation import argument_error, check_choice, check_positive_int
 
 __all__ = ["make_synthetic", "synthetic_oscillator"]
 
@@ -79,13 +80,11 @@ def synthetic_oscillator(
         >>> d.inputs.shape, d.timespans.shape, d.targets.shape
         ((4, 10, 1), (4, 10), (4, 10, 1))
     """
-    if task not in TASKS:
-        raise ValueError(f"task: expected one of {TASKS}, got {task!r}")
-    for name, value in (("num_sequences", num_sequences), ("seq_len", seq_len)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    check_choice("task", task, TASKS)
+    check_positive_int("num_sequences", num_sequences)
+    check_positive_int("seq_len", seq_len)
     if not 0 <= min_dt <= max_dt:
-        raise ValueError(f"min_dt, max_dt: expected 0 <= min_dt <= max_dt, got {min_dt}, {max_dt}")
+        raise argument_error("min_dt, max_dt", "0 <= min_dt <= max_dt", f"{min_dt}, {max_dt}")
     rng = np.random.default_rng(seed)
     n, t = num_sequences, seq_len
     dt = rng.uniform(min_dt, max_dt, size=(n, t))

@@ -6,6 +6,7 @@ import numpy as np
 from jaxtyping import Int, Shaped
 
 from ltcjax.data.dataset import SequenceData, Splits
+from ltcjax.validation import argument_error, check_positive_int
 
 __all__ = ["sliding_windows", "split_data", "split_indices"]
 
@@ -22,13 +23,12 @@ def sliding_windows(
         >>> sliding_windows(np.arange(10), window=4, stride=3).tolist()
         [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]]
     """
-    for name, value in (("window", window), ("stride", stride)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    check_positive_int("window", window)
+    check_positive_int("stride", stride)
     array = np.asarray(array)
     if array.shape[0] < window:
-        raise ValueError(
-            f"window: {window} is longer than the series ({array.shape[0]} rows on axis 0)"
+        raise argument_error(
+            "window", f"at most the series' {array.shape[0]} rows (axis 0)", repr(window)
         )
     starts = np.arange(0, array.shape[0] - window + 1, stride)
     return np.stack([array[s : s + window] for s in starts])
@@ -49,16 +49,16 @@ def split_indices(
         True
     """
     if len(fractions) != 3 or any(f < 0 for f in fractions) or not np.isclose(sum(fractions), 1):
-        raise ValueError(
-            f"fractions: expected three non-negative fractions summing to 1, got {fractions}"
-        )
+        raise argument_error("fractions", "three non-negative fractions summing to 1", fractions)
     perm = np.random.default_rng(seed).permutation(n)
     n_valid = round(n * fractions[1])
     n_test = round(n * fractions[2])
     n_train = n - n_valid - n_test
     if min(n_train, n_valid, n_test) < 1:
-        raise ValueError(
-            f"n: {n} sequences are too few to split {fractions} with a non-empty part each"
+        raise argument_error(
+            "n",
+            f"enough sequences to split {fractions} with a non-empty part each",
+            f"too few, {n}",
         )
     return perm[:n_train], perm[n_train : n_train + n_valid], perm[n_train + n_valid :]
 

@@ -1,6 +1,14 @@
 """Training ltcjax models with Optax: losses, metrics, the loop, checkpoints, data
 parallelism, export and plots.
 
+The modules, from the bottom up: ``losses`` and ``metrics`` (pure functions), ``task``
+(:class:`Task`: what is learned), ``model`` (:class:`SequenceModel`: cell + readout),
+``config`` (:class:`TrainConfig`, :func:`make_optimizer`), ``sharding`` (data parallelism),
+``trainer`` (:class:`TrainState`, :class:`Trainer`: the jit-compiled steps), ``tracker``
+(:class:`BestEpochTracker`: best epoch, early stopping), ``checkpoint`` and ``atomic``
+(atomic writes), ``plots``, ``run_dir`` (:class:`RunDirectory`: the output files),
+``progress`` (bars and epoch lines), ``loop`` (:func:`fit`) and ``cli`` (``ltcjax train``).
+
 Example:
     >>> from ltcjax import LTCCell, AutoNCP
     >>> from ltcjax.data import make_synthetic
@@ -15,7 +23,8 @@ Example:
 
 from ltcjax.export import ExportedModel, export_model, load_exported
 from ltcjax.train.checkpoint import CheckpointStore
-from ltcjax.train.loop import FitResult, TrainConfig, Trainer, fit, make_optimizer
+from ltcjax.train.config import TrainConfig, make_optimizer
+from ltcjax.train.loop import FitResult, fit
 from ltcjax.train.losses import mean_squared_error, softmax_cross_entropy
 from ltcjax.train.metrics import (
     accuracy,
@@ -26,6 +35,7 @@ from ltcjax.train.metrics import (
 )
 from ltcjax.train.model import SequenceModel, project_cell_params
 from ltcjax.train.plots import plot_learning_curves, plot_predictions
+from ltcjax.train.run_dir import ExistingRunError, RunDirectory
 from ltcjax.train.sharding import (
     batch_sharding,
     check_batch_divisible,
@@ -35,14 +45,20 @@ from ltcjax.train.sharding import (
     shard_batch,
 )
 from ltcjax.train.task import Task
+from ltcjax.train.tracker import BestEpochTracker
+from ltcjax.train.trainer import Trainer, TrainState
 
 __all__ = [
+    "BestEpochTracker",
     "CheckpointStore",
+    "ExistingRunError",
     "ExportedModel",
     "FitResult",
+    "RunDirectory",
     "SequenceModel",
     "Task",
     "TrainConfig",
+    "TrainState",
     "Trainer",
     "accuracy",
     "batch_sharding",

@@ -21,9 +21,10 @@ from typing import Any
 import jax
 import orbax.checkpoint as ocp
 
+from ltcjax.custom_types import PyTree
+
 __all__ = ["CheckpointStore"]
 
-PyTree = Any
 TMP_MARKER = ".orbax-checkpoint-tmp"
 
 

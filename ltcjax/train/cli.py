@@ -10,13 +10,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ltcjax.data.dataset import Splits, load_npz_splits
 from ltcjax.data.synthetic import make_synthetic
+from ltcjax.validation import argument_error, check_choice, check_positive_int
 
-__all__ = ["DATASETS", "WIRED_MODELS", "WIRINGS", "build_cell", "load_dataset", "main"]
+__all__ = [
+    "DATASETS",
+    "FLAGS",
+    "WIRED_MODELS",
+    "WIRINGS",
+    "build_cell",
+    "load_dataset",
+    "main",
+    "run_command",
+]
 
 #: Data sets by name. The paper's data sets join this list as their loaders land.
 DATASETS = ("synthetic", "synthetic-classification", "npz")
@@ -25,6 +38,53 @@ WIRINGS = ("fc", "ncp", "autoncp", "random")
 WIRED_MODELS = ("ltc", "cfc")
 #: CfC mode aliases: "minimal" is the closed-form solution without the gate, ncps's "pure".
 CFC_MODE_ALIASES = {"minimal": "pure"}
+#: The option that sets each argument: an error names the option the user typed.
+FLAGS = {
+    **{
+        name: "--" + name.replace("_", "-")
+        for name in (
+            "model dataset data_dir wiring units motor sparsity mode solver ode_unfolds "
+            "constraint epochs batch_size optimizer schedule patience seed num_sequences "
+            "seq_len resume"
+        ).split()
+    },
+    "learning_rate": "--lr",
+    "grad_clip_norm": "--grad-clip",
+    "out_dir": "--out",
+}
+
+
+def run_command(
+    prog: str,
+    parser: argparse.ArgumentParser,
+    run: Callable[[argparse.Namespace], int],
+    argv: list[str] | None,
+    flags: Mapping[str, str] | None = None,
+) -> int:
+    """Parse ``argv`` (default ``sys.argv[1:]``) with ``parser`` and return ``run(args)``;
+    an argument error ends with ``prog: error: ...`` on stderr and exit code 2 (as argparse's
+    own errors do). ``flags`` renames the argument an error message starts with to the
+    option that sets it (``learning_rate: ...`` -> ``--lr: ...``).
+
+    Example:
+        >>> p = argparse.ArgumentParser(prog="demo")
+        >>> _ = p.add_argument("--lr", type=float)
+        >>> def run(args):
+        ...     raise argument_error("learning_rate", "a positive number", args.lr)
+        >>> run_command("demo", p, run, ["--lr", "-1"], {"learning_rate": "--lr"})
+        2
+    """
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        return run(args)
+    except (ValueError, FileNotFoundError, FileExistsError) as err:
+        name, sep, rest = str(err).partition(": ")
+        message = f"{flags[name]}: {rest}" if flags and sep and name in flags else str(err)
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        return 2
 
 
 def load_dataset(
@@ -51,8 +111,7 @@ def load_dataset(
         >>> task
         {'kind': 'regression', 'output_dim': 1, 'sequence': True}
     """
-    if name not in DATASETS:
-        raise ValueError(f"dataset: expected one of {DATASETS}, got {name!r}")
+    check_choice("dataset", name, DATASETS)
     if data_dir is not None and not Path(data_dir).is_dir():
         raise FileNotFoundError(f"data_dir: directory {str(data_dir)!r} does not exist")
     if name == "synthetic":
@@ -64,18 +123,16 @@ def load_dataset(
         )
         return splits, {"kind": "classification", "output_dim": 2, "sequence": False}
     if data_dir is None:
-        raise ValueError("data_dir: the 'npz' data set needs --data-dir")
+        raise argument_error("data_dir", "the directory of the 'npz' data set", "None")
     splits = load_npz_splits(data_dir)
     targets = splits.train.targets
-    import numpy as np
-
     if np.issubdtype(targets.dtype, np.integer):
         n_classes = int(max(s.targets.max() for s in (splits.train, splits.valid, splits.test)))
         sequence = targets.ndim == 2
         return splits, {"kind": "classification", "output_dim": n_classes + 1, "sequence": sequence}
     if targets.ndim not in (2, 3):
-        raise ValueError(
-            f"data_dir: float targets must be (N, D) or (N, T, D), got shape {targets.shape}"
+        raise argument_error(
+            "data_dir", "float targets of shape (N, D) or (N, T, D)", f"shape {targets.shape}"
         )
     return splits, {
         "kind": "regression",
@@ -115,12 +172,9 @@ def build_cell(
     from ltcjax.registry import available_models, make_cell
     from ltcjax.wirings import NCP, AutoNCP, Random
 
-    if model not in available_models():
-        raise ValueError(f"model: expected one of {available_models()}, got {model!r}")
-    if wiring not in WIRINGS:
-        raise ValueError(f"wiring: expected one of {WIRINGS}, got {wiring!r}")
-    if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-        raise ValueError(f"units: expected a positive integer, got {units!r}")
+    check_choice("model", model, available_models())
+    check_choice("wiring", wiring, WIRINGS)
+    check_positive_int("units", units)
     if wiring != "fc" and model not in WIRED_MODELS:
         raise ValueError(
             f"wiring: only the models {WIRED_MODELS} take a wiring; {model!r} needs "
@@ -208,31 +262,23 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``ltcjax train`` with ``argv`` (default ``sys.argv[1:]``); returns an exit code."""
-    parser = _parser()
-    try:
-        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    try:
-        return _run(args)
-    except (ValueError, FileNotFoundError, FileExistsError) as err:
-        print(f"ltcjax train: error: {err}", file=sys.stderr)
-        return 2
+    return run_command("ltcjax train", _parser(), _run, argv, FLAGS)
 
 
 def _run(args: argparse.Namespace) -> int:
     import jax
 
     from ltcjax.registry import available_models
-    from ltcjax.train.loop import TrainConfig, fit
+    from ltcjax.train.config import TrainConfig
+    from ltcjax.train.loop import fit
     from ltcjax.train.model import SequenceModel
+    from ltcjax.train.run_dir import ExistingRunError
     from ltcjax.train.sharding import is_main_process
     from ltcjax.train.task import Task
 
     primary = is_main_process()  # on several hosts only process 0 prints and exports
 
-    if args.model not in available_models():
-        raise ValueError(f"model: expected one of {available_models()}, got {args.model!r}")
+    check_choice("model", args.model, available_models())
     splits, task_kwargs = load_dataset(
         args.dataset,
         data_dir=args.data_dir,
@@ -279,7 +325,14 @@ def _run(args: argparse.Namespace) -> int:
             f"parameters) on {args.dataset}: {len(splits.train)}/{len(splits.valid)}/"
             f"{len(splits.test)} train/valid/test sequences; output in {out}"
         )
-    result = fit(model, task, splits, config, out_dir=out, resume=args.resume)
+    try:
+        result = fit(model, task, splits, config, out_dir=out, resume=args.resume)
+    except ExistingRunError as err:
+        raise FileExistsError(
+            f"--out: expected a directory without checkpoints, got {str(err.path)!r}, which "
+            "holds a run's checkpoints; pass --resume to continue that run, or choose another "
+            "--out"
+        ) from None
     if not primary:
         return 0
     print(f"metrics log:     {out / 'metrics.jsonl'}")

@@ -1,4 +1,5 @@
-"""Metrics from additive sufficient statistics: accuracy, F1 and MSE.
+"""Metrics from additive sufficient statistics: accuracy and F1 (the MSE is
+:func:`ltcjax.train.losses.mean_squared_error`).
 
 Training and evaluation sum per-batch statistics (a confusion matrix, or a sum of squared
 errors, and a total weight) over an epoch and compute the metrics once from the totals, so
@@ -10,7 +11,18 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float, Int
+from jaxtyping import Array, ArrayLike, Float
+
+from ltcjax.deprecation import warn_renamed
+from ltcjax.train.losses import (
+    Labels,
+    Logits,
+    Predictions,
+    Weights,
+    broadcast_weights,
+    mean_squared_error,
+)
+from ltcjax.validation import argument_error, check_choice
 
 __all__ = [
     "accuracy",
@@ -22,10 +34,7 @@ __all__ = [
 
 
 def confusion_matrix(
-    logits: Float[ArrayLike, "*lead classes"],
-    labels: Int[ArrayLike, "*lead"],
-    *,
-    weights: Float[ArrayLike, "*lead_or_prefix"] | None = None,
+    logits: Logits, labels: Labels, *, weights: Weights = None
 ) -> Float[Array, "classes classes"]:
     """Weighted counts ``cm[true, predicted]`` of argmax predictions.
 
@@ -39,11 +48,7 @@ def confusion_matrix(
     labels = jnp.asarray(labels)
     c = logits.shape[-1]
     pred = jnp.argmax(logits, axis=-1)
-    if weights is None:
-        w = jnp.ones(labels.shape, logits.dtype)
-    else:
-        w = jnp.asarray(weights, logits.dtype)
-        w = jnp.broadcast_to(w.reshape(w.shape + (1,) * (labels.ndim - w.ndim)), labels.shape)
+    w = broadcast_weights(weights, labels.shape, logits.dtype)
     onehot_true = _one_hot(labels, c, logits.dtype) * w[..., None]
     onehot_pred = _one_hot(pred, c, logits.dtype)
     return jnp.einsum("...i,...j->ij", onehot_true, onehot_pred)
@@ -78,12 +83,7 @@ def metrics_from_confusion(cm: Float[ArrayLike, "classes classes"]) -> dict[str,
     return out
 
 
-def accuracy(
-    logits: Float[ArrayLike, "*lead classes"],
-    labels: Int[ArrayLike, "*lead"],
-    *,
-    weights: Float[ArrayLike, "*lead_or_prefix"] | None = None,
-) -> float:
+def accuracy(logits: Logits, labels: Labels, *, weights: Weights = None) -> float:
     """Weighted fraction of correct argmax predictions.
 
     Example:
@@ -95,11 +95,7 @@ def accuracy(
 
 
 def f1_score(
-    logits: Float[ArrayLike, "*lead classes"],
-    labels: Int[ArrayLike, "*lead"],
-    *,
-    weights: Float[ArrayLike, "*lead_or_prefix"] | None = None,
-    average: str = "binary",
+    logits: Logits, labels: Labels, *, weights: Weights = None, average: str = "binary"
 ) -> float:
     """F1 of class 1 (``average="binary"``, two classes) or the macro average over classes.
 
@@ -109,29 +105,23 @@ def f1_score(
         >>> round(f1_score(logits, jnp.array([1, 0, 1])), 3)
         0.5
     """
-    if average not in ("binary", "macro"):
-        raise ValueError(f"average: expected 'binary' or 'macro', got {average!r}")
+    check_choice("average", average, ("binary", "macro"))
     m = metrics_from_confusion(confusion_matrix(logits, labels, weights=weights))
     if average == "binary":
         if "f1" not in m:
-            raise ValueError("average: 'binary' needs two classes; use average='macro'")
+            raise argument_error("average", "'macro' (binary F1 needs two classes)", "'binary'")
         return m["f1"]
     return m["macro_f1"]
 
 
-def mse(
-    predictions: Float[ArrayLike, "*lead features"],
-    targets: Float[ArrayLike, "*lead features"],
-    *,
-    weights: Float[ArrayLike, "*lead_or_prefix"] | None = None,
-) -> float:
-    """Weighted mean squared error (see :func:`ltcjax.train.losses.mean_squared_error`).
+def mse(predictions: Predictions, targets: Predictions, *, weights: Weights = None) -> float:
+    """Deprecated: ``float(mean_squared_error(predictions, targets, weights=weights))`` (see
+    :func:`ltcjax.train.losses.mean_squared_error`, the one implementation).
 
     Example:
         >>> import jax.numpy as jnp
-        >>> mse(jnp.zeros((2, 1)), jnp.ones((2, 1)))
+        >>> float(mean_squared_error(jnp.zeros((2, 1)), jnp.ones((2, 1))))
         1.0
     """
-    from ltcjax.train.losses import mean_squared_error
-
+    warn_renamed("ltcjax.train.mse", "float(ltcjax.train.mean_squared_error(...))")
     return float(mean_squared_error(predictions, targets, weights=weights))

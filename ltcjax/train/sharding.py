@@ -11,12 +11,14 @@ sharding assigns to that device (wherever the device sits in the mesh).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TypeVar
 
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
-from jaxtyping import Shaped
+
+from ltcjax.custom_types import PyTree
+from ltcjax.validation import argument_error
 
 __all__ = [
     "DATA_AXIS",
@@ -30,7 +32,8 @@ __all__ = [
 ]
 
 DATA_AXIS = "data"
-PyTree = Any
+#: A pytree of arrays whose first axis is the batch (a :class:`~ltcjax.data.Batch`, a dict).
+BatchTree = TypeVar("BatchTree")
 
 
 def data_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
@@ -43,7 +46,7 @@ def data_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
     """
     devices = list(jax.devices() if devices is None else devices)
     if not devices:
-        raise ValueError("devices: expected at least one device")
+        raise argument_error("devices", "at least one device", "none")
     return Mesh(np.array(devices), (DATA_AXIS,))
 
 
@@ -88,10 +91,9 @@ def is_main_process() -> bool:
     return jax.process_index() == 0
 
 
-def shard_batch(
-    batch: dict[str, Shaped[np.ndarray, "batch ..."]], mesh: Mesh
-) -> dict[str, Shaped[jax.Array, "batch ..."]]:
-    """Place a global batch (NumPy, the same on every process) sharded along its first axis.
+def shard_batch(batch: BatchTree, mesh: Mesh) -> BatchTree:
+    """Place a global batch (a pytree of NumPy arrays, the same on every process) sharded
+    along its first axis; the result has ``batch``'s structure (None leaves stay None).
 
     Every process passes the full global batch; each of its devices receives exactly the
     rows the sharding assigns to it (:func:`jax.make_array_from_callback`). This holds for
@@ -105,11 +107,10 @@ def shard_batch(
         ((4, 2), 28.0)
     """
     sharding = batch_sharding(mesh)
-    out = {}
-    for key, value in batch.items():
+
+    def place(value: np.ndarray) -> jax.Array:
         value = np.asarray(value)
         check_batch_divisible(value.shape[0], mesh)
-        out[key] = jax.make_array_from_callback(
-            value.shape, sharding, lambda index, value=value: value[index]
-        )
-    return out
+        return jax.make_array_from_callback(value.shape, sharding, lambda index: value[index])
+
+    return jax.tree.map(place, batch)

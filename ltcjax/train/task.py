@@ -13,15 +13,26 @@ from typing import Any, Literal
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float, Shaped
 
-from ltcjax.train.losses import mean_squared_error, softmax_cross_entropy
+from ltcjax.train.losses import broadcast_weights, mean_squared_error, softmax_cross_entropy
 from ltcjax.train.metrics import confusion_matrix, metrics_from_confusion
+from ltcjax.validation import argument_error, check_choice, check_positive_int
 
 __all__ = ["Task"]
 
 KINDS = ("classification", "regression")
 METRICS = ("loss", "accuracy", "f1", "macro_f1", "mse")
+#: The validation metrics that may pick the best epoch, per kind of task.
+MONITORS = {"classification": ("loss", "accuracy", "f1", "macro_f1"), "regression": ("loss", "mse")}
+
+#: The arguments of :meth:`Task.loss` and :meth:`Task.statistics` (jaxtyping): model outputs
+#: (logits for classification), targets (integer labels or floats), row weights (0: padding)
+#: and an optional mask of valid steps.
+Outputs = Float[Array, "batch *time out"]
+Targets = Shaped[Array, "batch *rest"]
+RowWeight = Float[Array, " batch"]
+StepMask = Bool[Array, "batch time"] | None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -54,35 +65,23 @@ class Task:
     monitor: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind: expected one of {KINDS}, got {self.kind!r}")
-        d = self.output_dim
-        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
-            raise ValueError(f"output_dim: expected a positive integer, got {d!r}")
+        check_choice("kind", self.kind, KINDS)
+        d = check_positive_int("output_dim", self.output_dim)
         if self.class_weights is not None:
             if self.kind != "classification":
-                raise ValueError("class_weights: only classification tasks take class weights")
+                raise argument_error(
+                    "class_weights", "None for a regression task", repr(self.class_weights)
+                )
             cw = tuple(float(c) for c in self.class_weights)
             if len(cw) != d:
-                raise ValueError(
-                    f"class_weights: expected {d} weights (one per class), got {len(cw)}"
-                )
+                raise argument_error("class_weights", f"{d} weights (one per class)", len(cw))
             object.__setattr__(self, "class_weights", cw)
         monitor = self.monitor
         if monitor is None:
             monitor = "accuracy" if self.kind == "classification" else "mse"
-        allowed = (
-            ("loss", "accuracy", "f1", "macro_f1")
-            if self.kind == "classification"
-            else (
-                "loss",
-                "mse",
-            )
-        )
-        if monitor not in allowed:
-            raise ValueError(f"monitor: expected one of {allowed} for {self.kind}, got {monitor!r}")
+        check_choice("monitor", monitor, MONITORS[self.kind])
         if monitor == "f1" and d != 2:
-            raise ValueError("monitor: 'f1' needs output_dim=2; use 'macro_f1'")
+            raise argument_error("monitor", "'macro_f1' ('f1' needs output_dim=2)", "'f1'")
         object.__setattr__(self, "monitor", monitor)
 
     @property
@@ -90,17 +89,13 @@ class Task:
         """Whether a smaller ("min") or larger ("max") monitor value is better."""
         return "min" if self.monitor in ("loss", "mse") else "max"
 
-    def _weights(self, weight: Array, mask: Array | None) -> Array:
+    def _weights(self, weight: RowWeight, mask: StepMask) -> Array:
         if self.sequence and mask is not None:
             return weight[:, None] * mask.astype(weight.dtype)
         return weight
 
     def loss(
-        self,
-        outputs: Float[Array, ...],
-        targets: Array,
-        weight: Float[Array, " batch"],
-        mask: Array | None = None,
+        self, outputs: Outputs, targets: Targets, weight: RowWeight, mask: StepMask = None
     ) -> Float[Array, ""]:
         """The weighted mean loss of a batch (``weight`` 0 marks padded rows)."""
         w = self._weights(weight, mask)
@@ -111,17 +106,11 @@ class Task:
         return mean_squared_error(outputs, targets, weights=w)
 
     def statistics(
-        self,
-        outputs: Float[Array, ...],
-        targets: Array,
-        weight: Float[Array, " batch"],
-        mask: Array | None = None,
+        self, outputs: Outputs, targets: Targets, weight: RowWeight, mask: StepMask = None
     ) -> dict[str, Array]:
         """Additive statistics of a batch: ``loss_sum``, ``count`` and a confusion matrix
         (classification) or ``se_sum`` (regression)."""
-        w = self._weights(weight, mask)
-        lead = outputs.shape[:-1]
-        wfull = jnp.broadcast_to(w.reshape(w.shape + (1,) * (len(lead) - w.ndim)), lead)
+        wfull = broadcast_weights(self._weights(weight, mask), outputs.shape[:-1], weight.dtype)
         stats = {"count": jnp.sum(wfull)}
         if self.kind == "classification":
             ce = optax.softmax_cross_entropy_with_integer_labels(outputs, targets)
