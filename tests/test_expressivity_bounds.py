@@ -22,6 +22,7 @@ from ltcjax.expressivity import (
     ltc_state_bounds,
     ltc_tau_sys,
     ltc_tau_sys_bounds,
+    network_solver,
     node_length_lower_bound,
     random_ltc_tau_sys_trace,
     solve_network,
@@ -94,8 +95,8 @@ def test_theorems_1_and_2_hold_along_random_trajectories(
         inputs = jnp.asarray(input_scale * rng.uniform(-1, 1, size=(25, 2)))
         y0 = jnp.asarray(y0_scale * rng.normal(size=(2, 4)))
         tr = random_ltc_tau_sys_trace(
-            spec, params, ts=ts, inputs=inputs, y0=y0, rtol=1e-8, atol=1e-10,
-            activation_index=idx,
+            spec, params, ts=ts, inputs=inputs, y0=y0,
+            solver=network_solver("rk45", rtol=1e-8, atol=1e-10), activation_index=idx,
         )  # fmt: skip
         assert tr.states.dtype == jnp.float64
         scale = 1.0 + float(jnp.max(jnp.abs(jnp.stack([tr.state_lower, tr.state_upper]))))
@@ -236,7 +237,7 @@ def test_hardtanh_neural_ode_length_is_at_most_2_pi_sqrt_k():
         lengths[act] = []
         for seed in range(3):
             params = init_random_network(jax.random.PRNGKey(seed), spec, 32.0, 1.0)
-            sol = solve_network(spec, params, rtol=1e-6, atol=1e-8,
+            sol = solve_network(spec, params, solver=network_solver("rk45", rtol=1e-6, atol=1e-8),
                                 activation_index=ACTIVATIONS.index(act))  # fmt: skip
             assert bool(sol.success)
             y = np.asarray(sol.states[:, 0], np.float64)

@@ -4,6 +4,7 @@ and Diffrax's own step statistics."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import diffrax
 import jax
@@ -15,13 +16,18 @@ from scipy.integrate import solve_ivp
 from ltcjax.expressivity import (
     ACTIVATIONS,
     NetworkSpec,
+    canonical_solver,
     circle_input,
     computational_depth,
     get_solver,
     init_random_network,
+    network_solver,
     network_vector_field,
     solve_network,
+    solver_label,
+    trajectory_length,
 )
+from ltcjax.solvers import RK4, DiffraxSolver, Euler, Fused
 
 NP_ACT = {
     "tanh": np.tanh,
@@ -155,14 +161,15 @@ def test_bad_arguments_name_the_argument():
     with pytest.raises(ValueError, match="y0"):
         solve_network(spec, params, y0=jnp.zeros(4))
     with pytest.raises(ValueError, match="norm"):
-        solve_network(spec, params, norm="l1")
+        network_solver("rk45", norm="l1")
 
 
 def test_solution_matches_scipy_reference(x64):
     spec = NetworkSpec("ltc", width=3, depth=2, activation="tanh", tau_min=0.2)
     params = init_random_network(jax.random.PRNGKey(3), spec, sigma_w2=2.0)
     ts, xs = circle_input(40)
-    sol = solve_network(spec, params, rtol=1e-9, atol=1e-11, ts=ts, inputs=xs)
+    tight = network_solver("rk45", rtol=1e-9, atol=1e-11)
+    sol = solve_network(spec, params, solver=tight, ts=ts, inputs=xs)
     assert bool(sol.success)
     ts_np, xs_np = np.asarray(ts), np.asarray(xs)
 
@@ -193,7 +200,7 @@ def test_computational_depth_equals_diffrax_stats():
     path = diffrax.LinearInterpolation(ts, xs)
     ref = diffrax.diffeqsolve(
         diffrax.ODETerm(lambda t, y, a: network_vector_field(spec, params, y, path.evaluate(t))),
-        get_solver(solver),
+        network_solver(solver).solver,
         t0=ts[0],
         t1=ts[-1],
         dt0=None,
@@ -222,12 +229,14 @@ def test_euler_takes_exactly_substeps_per_interval():
 
 
 def test_tighter_tolerance_takes_more_steps():
-    # Same spec and shapes as above, tolerances are traced: no recompilation.
+    # Same spec and shapes as above; the tolerances are part of the (static) solver.
     spec = NetworkSpec("ctrnn", width=4, activation="hardtanh")
     for seed in (5, 6):
         params = init_random_network(jax.random.PRNGKey(seed), spec)
         loose = solve_network(spec, params, num_samples=30)
-        tight = solve_network(spec, params, num_samples=30, rtol=1e-5, atol=1e-7)
+        tight = solve_network(
+            spec, params, num_samples=30, solver=network_solver("rk45", rtol=1e-5, atol=1e-7)
+        )
         assert int(tight.num_accepted_steps) > int(loose.num_accepted_steps)
         assert bool(loose.success) and bool(tight.success)
 
@@ -235,5 +244,129 @@ def test_tighter_tolerance_takes_more_steps():
 def test_max_steps_exhaustion_is_reported_not_raised():
     spec = NetworkSpec("ltc", width=4, activation="tanh")
     params = init_random_network(jax.random.PRNGKey(0), spec)
-    sol = solve_network(spec, params, max_steps=2, num_samples=20)
+    sol = solve_network(spec, params, solver=network_solver("rk45", max_steps=2), num_samples=20)
     assert not bool(sol.success)
+
+
+# ------------------------------------------------------------- the one solver vocabulary
+
+
+def _lengths(sol):
+    return np.asarray(trajectory_length(np.swapaxes(np.asarray(sol.states), 0, 1)).pca_length)
+
+
+def test_matlab_and_diffrax_names_are_one_solver():
+    spec = NetworkSpec("ltc", width=4, depth=2, activation="tanh")
+    params = init_random_network(jax.random.PRNGKey(2), spec)
+    names = ("ode45", "rk45", "dopri5", diffrax.Dopri5())
+    assert len({network_solver(s) for s in names}) == 1
+    assert {solver_label(s) for s in names} == {"rk45"}
+    assert network_solver("ode45").solver == diffrax.Dopri5()
+    ref = solve_network(spec, params, num_samples=20)  # the default: rk45
+    for s in names:
+        sol = solve_network(spec, params, solver=s, num_samples=20)
+        np.testing.assert_array_equal(_lengths(sol), _lengths(ref))
+        assert int(sol.num_accepted_steps) == int(ref.num_accepted_steps)
+    assert {solver_label(s) for s in ("ode23", "rk23", "bosh3")} == {"rk23"}
+    assert [solver_label(s) for s in ("tsit5", "kvaerno3", "euler", "kvaerno5")] == [
+        "tsit5", "kvaerno3", "euler", "kvaerno5",
+    ]  # fmt: skip
+
+
+def test_shorthands_get_the_paper_control_and_value_objects_keep_theirs():
+    s = network_solver("tsit5")
+    assert (s.rtol, s.atol, s.max_steps, s.throw) == (1e-2, 1e-4, 200_000, False)
+    own = DiffraxSolver(solver=diffrax.Tsit5(), rtol=1e-5, atol=1e-7, max_steps=50, throw=False)
+    assert network_solver(own) is own
+    assert network_solver(own, max_steps=80) == DiffraxSolver(
+        solver=diffrax.Tsit5(), rtol=1e-5, atol=1e-7, max_steps=80, throw=False
+    )
+    matlab = network_solver("ode45", norm="max", dtmax=0.5)
+    assert (matlab.controller.rtol, matlab.controller.dtmax) == (1e-2, 0.5)
+    assert network_solver("ode45", norm="rms") == network_solver("ode45")
+    # An explicit solver is used as given: a tighter tolerance takes more steps.
+    spec = NetworkSpec("ctrnn", width=4, activation="hardtanh")
+    params = init_random_network(jax.random.PRNGKey(5), spec)
+    loose = solve_network(spec, params, solver="tsit5", num_samples=30)
+    tight = solve_network(spec, params, solver=own, num_samples=30)
+    assert not bool(tight.success)  # its max_steps=50 is too few
+    tight = solve_network(spec, params, solver=network_solver(own, max_steps=5000), num_samples=30)
+    assert int(tight.num_accepted_steps) > int(loose.num_accepted_steps)
+    # Its throw=True (DiffraxSolver's default) raises instead of reporting success=False.
+    with pytest.raises(Exception, match="max_steps"):
+        solve_network(spec, params, solver=DiffraxSolver(solver=diffrax.Tsit5(), max_steps=2))
+
+
+def test_euler_value_object_uses_euler_substeps():
+    spec = NetworkSpec("ctrnn", width=3, activation="tanh")
+    params = init_random_network(jax.random.PRNGKey(1), spec)
+    by_name = solve_network(spec, params, solver="euler", num_samples=11, euler_substeps=7)
+    by_object = solve_network(spec, params, solver=Euler(), num_samples=11, euler_substeps=7)
+    assert int(by_object.num_accepted_steps) == 70 == int(by_name.num_accepted_steps)
+    np.testing.assert_array_equal(by_object.states, by_name.states)
+    # A Diffrax solver without an error estimate is a fixed-step solve too.
+    fixed = DiffraxSolver(solver=diffrax.Euler(), throw=False)
+    sol = solve_network(spec, params, solver=fixed, num_samples=11, euler_substeps=7)
+    np.testing.assert_array_equal(sol.states, by_name.states)
+    # Euler steps by hand: 7 steps of (2 pi / 10) / 7 per interval, the input interpolated.
+    ts, xs = circle_input(11)
+    h = float(ts[1] - ts[0]) / 7
+    y = np.zeros(3)
+    for n in range(70):
+        t = n * h
+        u = np.array([np.interp(t, np.asarray(ts), np.asarray(xs[:, j])) for j in range(2)])
+        y = y + h * np.asarray(network_vector_field(spec, params, jnp.asarray(y, jnp.float32), u))
+    np.testing.assert_allclose(by_object.states[-1, 0], y, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="euler_substeps"):
+        solve_network(spec, params, solver=Euler(), euler_substeps=0)
+
+
+@pytest.mark.parametrize("bad", ["rk4000", "trbdf2", RK4(), Fused(), 42, None])
+def test_bad_solver_is_an_error_naming_solver(bad):
+    spec = NetworkSpec("node", width=3)
+    params = init_random_network(jax.random.PRNGKey(0), spec)
+    with pytest.raises(ValueError, match=r"^solver: expected "):
+        solve_network(spec, params, solver=bad)
+    with pytest.raises(ValueError, match=r"^solver: expected "):
+        solver_label(bad)
+
+
+def test_old_keywords_and_names_still_work_with_a_deprecation_warning():
+    spec = NetworkSpec("ctrnn", width=4, activation="hardtanh")
+    params = init_random_network(jax.random.PRNGKey(5), spec)
+    solver = network_solver("rk45", rtol=1e-5, atol=1e-7, max_steps=500)
+    new = solve_network(spec, params, num_samples=30, solver=solver)
+    with pytest.warns(DeprecationWarning, match=r"solve_network\(\.\.\., rtol=\.\.\."):
+        old = solve_network(spec, params, num_samples=30, rtol=1e-5, atol=1e-7, max_steps=500)
+    np.testing.assert_array_equal(old.states, new.states)
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="norm"):
+        solve_network(spec, params, norm="l1")
+    with pytest.raises(TypeError, match="tol"):
+        solve_network(spec, params, tol=1e-3)
+    with pytest.warns(DeprecationWarning, match="canonical_solver"):
+        assert canonical_solver("ode45") == "rk45"
+    with pytest.warns(DeprecationWarning, match="get_solver"):
+        assert type(get_solver("bosh3")) is diffrax.Bosh3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with pytest.raises(ValueError, match="solver"):
+            canonical_solver("tr-bdf2")  # dropped: Diffrax has no TR-BDF2 (it meant Kvaerno3)
+
+
+def test_argument_errors_use_the_one_message_style():
+    spec = NetworkSpec("node", width=3)
+    params = init_random_network(jax.random.PRNGKey(0), spec)
+    cases = {
+        "num_samples": lambda: circle_input(1),
+        "y0": lambda: solve_network(spec, params, y0=jnp.zeros(4)),
+        "ts, inputs": lambda: solve_network(spec, params, ts=jnp.linspace(0, 1, 5)),
+        "euler_substeps": lambda: solve_network(spec, params, euler_substeps=0),
+        "norm": lambda: network_solver("rk45", norm="l1"),
+        "dtmax": lambda: network_solver("rk45", dtmax=-1.0),
+        "model": lambda: NetworkSpec("lstm"),
+        "width": lambda: NetworkSpec("ltc", width=0),
+        "sigma_w2": lambda: init_random_network(jax.random.PRNGKey(0), spec, sigma_w2=0.0),
+    }
+    for name, call in cases.items():
+        with pytest.raises(ValueError, match=rf"^{name}: expected .+, got "):
+            call()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import os
 import subprocess
 import sys
 
@@ -14,20 +16,24 @@ import pytest
 from ltcjax.expressivity import (
     NetworkSpec,
     SweepConfig,
+    SweepRow,
     SweepSetting,
     default_settings,
+    group_key,
     init_random_network,
     length_lower_bound,
-    main,
+    network_solver,
     read_results,
     run_settings,
     solve_network,
     trajectory_length,
     write_results,
 )
-from ltcjax.expressivity.cli import build_parser
+from ltcjax.expressivity.cli import build_parser, main
 from ltcjax.expressivity.plots import plot_all
-from ltcjax.expressivity.sweep import _group_key
+from ltcjax.solvers import Euler
+
+RESULTS = os.path.join(os.path.dirname(__file__), "..", "experiments", "results", "expressivity")
 
 CFG = SweepConfig(num_draws=3, num_samples=20, seed=7)
 
@@ -44,7 +50,7 @@ def test_sweep_rows_match_direct_solves():
         # Independent path: draw with the setting's own convention, solve, measure.
         spec = NetworkSpec("ltc", 4, 2, setting.activation,
                            weight_convention=setting.weight_convention)  # fmt: skip
-        keys = jax.random.split(_group_key(CFG.seed, setting), CFG.num_draws)
+        keys = jax.random.split(group_key(CFG.seed, setting), CFG.num_draws)
         lengths, depths, norms = [], [], []
         for key in keys:
             params = init_random_network(key, spec, setting.sigma_w2, CFG.sigma_b2)
@@ -58,17 +64,17 @@ def test_sweep_rows_match_direct_solves():
         for layer in (1, 2):
             row = next(
                 r for r in rows
-                if r["activation"] == setting.activation and r["layer"] == layer
+                if r.setting.activation == setting.activation and r.layer == layer
             )  # fmt: skip
-            assert row["num_ok"] == 3
-            assert row["pca_length_mean"] == pytest.approx(lengths[:, layer - 1].mean(), rel=1e-3)
-            assert row["pca_length_max"] == pytest.approx(lengths[:, layer - 1].max(), rel=1e-3)
-            assert row["computational_depth_mean"] == pytest.approx(np.mean(depths), rel=1e-3)
+            assert row.num_ok == 3
+            assert row.pca_length_mean == pytest.approx(lengths[:, layer - 1].mean(), rel=1e-3)
+            assert row.pca_length_max == pytest.approx(lengths[:, layer - 1].max(), rel=1e-3)
+            assert row.computational_depth_mean == pytest.approx(np.mean(depths), rel=1e-3)
             expected_bound = length_lower_bound(
                 "ltc", setting.sigma_w2, 1.0, 4, layer, np.mean(depths),
                 state_norm=np.mean(norms, axis=0)[layer - 1], dt=2 * np.pi / 19,
             )  # fmt: skip
-            assert row["lower_bound"] == pytest.approx(float(expected_bound), rel=1e-3)
+            assert row.lower_bound == pytest.approx(float(expected_bound), rel=1e-3)
 
 
 def test_default_settings_grid_and_errors():
@@ -81,6 +87,22 @@ def test_default_settings_grid_and_errors():
         SweepSetting("x", "ltc", "tanh", solver="ode15s")
     with pytest.raises(ValueError, match="num_draws"):
         SweepConfig(num_draws=0)
+    with pytest.raises(ValueError, match="norm"):
+        SweepConfig(norm="l1")
+
+
+def test_settings_keep_readable_solver_labels_and_the_config_gives_the_control():
+    labels = [SweepSetting("solver", "ltc", "tanh", solver=s).solver
+              for s in ("ode45", "dopri5", "ode23", "bosh3", Euler(), "kvaerno5")]  # fmt: skip
+    assert labels == ["rk45", "rk45", "rk23", "rk23", "euler", "kvaerno5"]
+    for bad in ("trbdf2", "tr-bdf2"):  # dropped: Diffrax has no TR-BDF2 (it meant Kvaerno3)
+        with pytest.raises(ValueError, match="solver"):
+            SweepSetting("solver", "ltc", "tanh", solver=bad)
+    cfg = SweepConfig(rtol=1e-3, atol=1e-5, max_steps=777, norm="max", dtmax=0.25)
+    assert cfg.solver_for("ode45") == network_solver(
+        "rk45", rtol=1e-3, atol=1e-5, max_steps=777, norm="max", dtmax=0.25
+    )
+    assert cfg.solver_for("euler") == Euler()
 
 
 def test_results_files_and_figures(tmp_path):
@@ -91,9 +113,12 @@ def test_results_files_and_figures(tmp_path):
         for s in (2.0, 8.0)
     ]
     rows, examples = run_settings(settings, CFG, progress=False)
+    assert all(isinstance(r, SweepRow) for r in rows)
     paths = write_results(rows, tmp_path, examples, CFG)
     back, cfg = read_results(paths["json"])
-    assert back == json.loads(json.dumps(rows)) and cfg["num_draws"] == 3
+    assert back == rows and cfg["num_draws"] == 3
+    with open(paths["examples"]) as f:
+        assert json.load(f) == [e.to_dict() for e in examples]
     with open(paths["csv"]) as f:
         csv_rows = list(csv.DictReader(f))
     assert float(csv_rows[0]["pca_length_mean"]) > 0
@@ -116,8 +141,8 @@ def test_cli_sweep_plot_and_errors(tmp_path, capsys):
     assert main(argv) == 0
     assert (out / "sweep.csv").exists() and (out / "length_vs_width.png").exists()
     rows, cfg = read_results(out / "sweep.json")
-    assert cfg["dtmax"] == 0.05 and rows[0]["num_ok"] == 2
-    assert rows[0]["computational_depth_median"] >= 2 * np.pi / 0.05 / 14 - 1e-6
+    assert cfg["dtmax"] == 0.05 and rows[0].num_ok == 2
+    assert rows[0].computational_depth_median >= 2 * np.pi / 0.05 / 14 - 1e-6
     assert main(["plot", "--results", str(out / "sweep.json"), "--out", str(tmp_path / "f")]) == 0
     assert (tmp_path / "f" / "length_vs_width.png").exists()
     assert main(["sweep", "--draws", "0", "--out", str(tmp_path / "bad"), "--quiet"]) == 2
@@ -162,3 +187,29 @@ def test_cli_sweep_passes_decay_dtmax_and_euler_substeps(tmp_path, monkeypatch):
     assert got == expected
     defaults = build_parser().parse_args(["sweep"])
     assert (defaults.dtmax, defaults.euler_substeps, defaults.ltc_decay) == (None, 10, ["abs"])
+
+
+def test_committed_results_read_back_to_the_same_records():
+    # The on-disk format is unchanged: the committed results read into SweepRows and write
+    # back to the same JSON records and CSV columns.
+    with open(os.path.join(RESULTS, "sweep.json")) as f:
+        raw = json.load(f)
+    rows, cfg = read_results(os.path.join(RESULTS, "sweep.json"))
+    assert cfg == raw["config"] and len(rows) == len(raw["rows"]) > 0
+    for row, record in zip(rows, raw["rows"], strict=True):
+        again = row.to_dict()
+        assert list(again) == list(record)
+        assert all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in
+                   zip(again.values(), record.values(), strict=True))  # fmt: skip
+    with open(os.path.join(RESULTS, "sweep.csv")) as f:
+        header = next(csv.reader(f))
+    assert header == list(rows[0].to_dict())
+    with pytest.raises(ValueError, match="record"):
+        SweepRow.from_dict({**raw["rows"][0], "colour": "red"})
+
+
+def test_package_main_is_a_deprecated_alias_of_the_cli():
+    import ltcjax.expressivity as expressivity
+
+    with pytest.warns(DeprecationWarning, match="ltcjax.expressivity.cli.main"):
+        assert expressivity.main is main

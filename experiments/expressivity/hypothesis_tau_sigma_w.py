@@ -25,11 +25,12 @@ import numpy as np
 from ltcjax.expressivity import (
     NetworkSpec,
     SweepSetting,
+    group_key,
     init_random_network,
+    network_solver,
     solve_network,
     trajectory_length,
 )
-from ltcjax.expressivity.sweep import _group_key
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(os.path.dirname(os.path.dirname(HERE)), "experiments", "results",
@@ -40,7 +41,7 @@ DRAWS, WIDTH, MAX_STEPS = 10, 100, 20_000
 def run(decay: str, sigma_w2: float, tau_scaled: bool) -> dict:
     spec = NetworkSpec("ltc", WIDTH, 1, "hardtanh", weight_convention="code", ltc_decay=decay)
     setting = SweepSetting("sigma_w2", "ltc", "hardtanh", width=WIDTH, sigma_w2=sigma_w2)
-    keys = jax.random.split(_group_key(0, setting), DRAWS)  # the sweep's draws
+    keys = jax.random.split(group_key(0, setting), DRAWS)  # the sweep's draws
 
     @jax.jit
     @jax.vmap
@@ -48,7 +49,7 @@ def run(decay: str, sigma_w2: float, tau_scaled: bool) -> dict:
         params = init_random_network(key, spec, jnp.float32(sigma_w2), jnp.float32(1.0))
         if tau_scaled:  # tau = |N(0, sigma_w^2)| = sigma_w |N(0, 1)|
             params = tuple(p._replace(tau=p.tau * math.sqrt(sigma_w2)) for p in params)
-        sol = solve_network(spec, params, max_steps=MAX_STEPS)
+        sol = solve_network(spec, params, solver=network_solver("rk45", max_steps=MAX_STEPS))
         tl = trajectory_length(sol.states[:, 0])
         return tl.pca_length, sol.success & jnp.isfinite(tl.pca_length)
 

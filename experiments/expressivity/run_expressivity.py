@@ -14,6 +14,7 @@ Usage (about 15 minutes on 2 CPU cores):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -36,6 +37,7 @@ from ltcjax.expressivity import (  # noqa: E402
     check_within,
     default_settings,
     init_random_network,
+    network_solver,
     random_ltc_tau_sys_trace,
     run_settings,
     write_results,
@@ -51,6 +53,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_OUT = os.path.join(ROOT, "experiments", "results", "expressivity")
 
 MODEL_NAMES = {"node": "N-ODE", "ctrnn": "CT-RNN", "ltc": "LTC"}
+# The Theorem 1/2 checks: Dopri5 with tight tolerances.
+TIGHT = network_solver("rk45", rtol=1e-7, atol=1e-9)
 ACT_NAMES = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "ReLU", "hardtanh": "hard-tanh"}
 
 # REFERENCE.md section 6 (paper, RK45, hard-tanh).
@@ -87,7 +91,7 @@ def build_settings(quick: bool) -> list[SweepSetting]:
         grids=grids,
     )
     if quick:
-        settings = [s.__class__(**{**s.__dict__, "width": min(s.width, 50)}) for s in settings]
+        settings = [dataclasses.replace(s, width=min(s.width, 50)) for s in settings]
     return settings
 
 
@@ -103,9 +107,7 @@ def theorem_checks(num_nets: int, width: int) -> dict:
             worst_state, worst_tau, ok = -math.inf, -math.inf, 0
             for seed in range(num_nets):
                 params = init_random_network(jax.random.PRNGKey(1000 + seed), spec, 2.0, 1.0)
-                tr = random_ltc_tau_sys_trace(
-                    spec, params, activation_index=idx, rtol=1e-7, atol=1e-9
-                )
+                tr = random_ltc_tau_sys_trace(spec, params, activation_index=idx, solver=TIGHT)
                 scale = 1.0 + float(jnp.max(jnp.abs(jnp.stack([tr.state_lower, tr.state_upper]))))
                 s = check_within(tr.states, tr.state_lower, tr.state_upper, 1e-6 * scale)
                 t = check_within(tr.tau_sys / tr.tau_upper, tr.tau_lower / tr.tau_upper, 1.0, 1e-9)
@@ -533,7 +535,7 @@ def main(argv=None) -> int:
         json.dump(checks, f, indent=1)
     spec = NetworkSpec("ltc", width=th_width, activation="hardtanh")
     params = init_random_network(jax.random.PRNGKey(0), spec, 2.0, 1.0)
-    tr = random_ltc_tau_sys_trace(spec, params, rtol=1e-7, atol=1e-9)
+    tr = random_ltc_tau_sys_trace(spec, params, solver=TIGHT)
     p = os.path.join(args.out, "tau_sys_trace.png")
     plot_tau_sys_trace(tr, p, title=r"$\tau_{sys}$ of a random hard-tanh LTC on the circle input")
     figures.append(p)

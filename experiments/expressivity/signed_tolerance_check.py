@@ -26,11 +26,12 @@ import numpy as np  # noqa: E402
 from ltcjax.expressivity import (  # noqa: E402
     NetworkSpec,
     SweepSetting,
+    group_key,
     init_random_network,
+    network_solver,
     solve_network,
     trajectory_length,
 )
-from ltcjax.expressivity.sweep import _group_key  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(os.path.dirname(os.path.dirname(HERE)), "experiments", "results",
@@ -40,7 +41,8 @@ OUT = os.path.join(os.path.dirname(os.path.dirname(HERE)), "experiments", "resul
 def lengths(dtype, rtol, atol, max_steps):
     spec = NetworkSpec("ltc", 100, 1, "hardtanh", weight_convention="code", ltc_decay="signed")
     setting = SweepSetting("width", "ltc", "hardtanh", width=100, ltc_decay="signed")
-    keys = jax.random.split(_group_key(0, setting), 10)  # the sweep's draws
+    keys = jax.random.split(group_key(0, setting), 10)  # the sweep's draws
+    solver = network_solver("rk45", rtol=rtol, atol=atol, max_steps=max_steps)
 
     @jax.jit
     @jax.vmap
@@ -48,7 +50,7 @@ def lengths(dtype, rtol, atol, max_steps):
         # Draw in float32 exactly as the sweep did, then solve in ``dtype``.
         params = init_random_network(key, spec, jnp.float32(2.0), jnp.float32(1.0), jnp.float32)
         params = jax.tree_util.tree_map(lambda x: x.astype(dtype), params)
-        sol = solve_network(spec, params, rtol=rtol, atol=atol, max_steps=max_steps)
+        sol = solve_network(spec, params, solver=solver)
         return trajectory_length(sol.states[:, 0]).pca_length, sol.success, sol.num_accepted_steps
 
     return [np.asarray(x) for x in one(keys)]

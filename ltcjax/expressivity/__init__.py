@@ -3,12 +3,14 @@
 * :func:`trajectory_length` / :func:`arc_length` / :func:`pca` - latent trajectory length;
 * :class:`NetworkSpec`, :func:`init_random_network` - random LTC / CT-RNN / Neural ODE stacks;
 * :func:`solve_network` - Diffrax integration on the circle input, with step statistics
-  and the computational depth;
+  and the computational depth; any solver of :mod:`ltcjax.solvers` (:func:`network_solver`,
+  :func:`solver_label`);
 * :func:`length_lower_bound` and friends - Theorems 4/5; :func:`ltc_tau_sys_bounds`,
   :func:`ltc_state_bounds` - Theorems 1/2 for the paper-form LTC;
 * :func:`tau_sys_trace` - ``tau_sys`` along a trajectory of an :class:`ltcjax.LTCCell`;
-* :func:`run_settings`, :func:`default_settings` - sweeps; :mod:`.plots` - figures;
-  :func:`main` - the command line (``ltcjax expressivity ...``).
+* :func:`run_settings`, :func:`default_settings` - sweeps (:class:`SweepRow` results);
+  :mod:`.plots` - figures; :func:`ltcjax.expressivity.cli.main` - the command line
+  (``ltcjax expressivity ...``).
 
 Example:
     >>> import jax
@@ -22,6 +24,10 @@ Example:
     True
 """
 
+import importlib
+
+from ltcjax.deprecation import warn_renamed
+
 from .bounds import (
     BoundCheck,
     check_within,
@@ -34,14 +40,17 @@ from .bounds import (
     node_length_lower_bound,
     raghu_c,
 )
-from .cli import main
 from .integrate import (
     SOLVERS,
     NetworkSolution,
+    canonical_solver,
     circle_input,
     computational_depth,
     get_solver,
+    network_solver,
+    pid_controller,
     solve_network,
+    solver_label,
 )
 from .random_networks import (
     ACTIVATIONS,
@@ -55,9 +64,13 @@ from .random_networks import (
 )
 from .sweep import (
     PAPER_GRIDS,
+    Draws,
     SweepConfig,
+    SweepExample,
+    SweepRow,
     SweepSetting,
     default_settings,
+    group_key,
     read_results,
     run_settings,
     simulate_draws,
@@ -73,15 +86,19 @@ __all__ = [
     "SOLVERS",
     "WEIGHT_CONVENTIONS",
     "BoundCheck",
+    "Draws",
     "LayerParams",
     "NetworkSolution",
     "NetworkSpec",
     "PCAResult",
     "SweepConfig",
+    "SweepExample",
+    "SweepRow",
     "SweepSetting",
     "TauSysTrace",
     "TrajectoryLength",
     "arc_length",
+    "canonical_solver",
     "check_within",
     "circle_input",
     "computational_depth",
@@ -89,23 +106,34 @@ __all__ = [
     "default_settings",
     "get_activation",
     "get_solver",
+    "group_key",
     "init_random_network",
     "length_lower_bound",
     "ltc_length_lower_bound",
     "ltc_state_bounds",
     "ltc_tau_sys",
     "ltc_tau_sys_bounds",
-    "main",
+    "network_solver",
     "network_vector_field",
     "node_length_lower_bound",
     "pca",
+    "pid_controller",
     "raghu_c",
     "random_ltc_tau_sys_trace",
     "read_results",
     "run_settings",
     "simulate_draws",
     "solve_network",
+    "solver_label",
     "tau_sys_trace",
     "trajectory_length",
     "write_results",
 ]
+
+
+def __getattr__(name: str):
+    # Deprecated: the package no longer imports its command line (the CLI layer sits above it).
+    if name == "main":
+        warn_renamed("ltcjax.expressivity.main", "ltcjax.expressivity.cli.main")
+        return importlib.import_module("ltcjax.expressivity.cli").main
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

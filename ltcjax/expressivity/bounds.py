@@ -28,6 +28,11 @@ Paper-form LTC layer (see :mod:`~ltcjax.expressivity.random_networks`)::
 input bound for layer 1, the previous layer's Theorem-2 bound for deeper layers) the
 pre-activation of neuron ``i`` lies in ``b_i +- sum_j |W_ji| U_j``, and for a monotone activation
 ``sup|act|`` over an interval is attained at an end point.
+
+The Theorem 1/2 functions take ``spec`` (a paper-form LTC, ``ltc_decay="abs"``), its
+``params`` and an optional ``activation_index`` (an index into ``ACTIVATIONS`` overriding
+``spec.activation``, may be traced); bounds come as ``(lower, upper)`` of shape
+``(depth, width)``.
 """
 
 from __future__ import annotations
@@ -38,7 +43,10 @@ from typing import NamedTuple
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from ltcjax.validation import argument_error
+
 from .random_networks import (
+    ACTIVATIONS,
     NONNEGATIVE_ACTIVATIONS,
     LayerParams,
     NetworkSpec,
@@ -167,19 +175,21 @@ def length_lower_bound(
 
 def _require_ltc(spec: NetworkSpec) -> None:
     if spec.model != "ltc":
-        raise ValueError(f"spec: Theorems 1 and 2 concern the LTC model, got {spec.model!r}")
+        raise argument_error(
+            "spec", "an LTC (Theorems 1 and 2 concern the LTC)", f"model {spec.model!r}"
+        )
     if spec.ltc_decay != "abs":
-        raise ValueError(
-            "spec: Theorems 1 and 2 are implemented for ltc_decay='abs' (with 'signed' the decay "
-            "rate 1/tau + f can be negative)"
+        raise argument_error(
+            "spec",
+            "ltc_decay='abs' (with 'signed' the decay rate 1/tau + f can be negative, and "
+            "Theorems 1 and 2 do not hold)",
+            f"ltc_decay={spec.ltc_decay!r}",
         )
 
 
 def _activation_nonneg(spec: NetworkSpec, activation_index) -> Array:
     if activation_index is None:
         return jnp.asarray(spec.activation in NONNEGATIVE_ACTIVATIONS)
-    from .random_networks import ACTIVATIONS
-
     table = jnp.asarray([a in NONNEGATIVE_ACTIVATIONS for a in ACTIVATIONS])
     return table[jnp.asarray(activation_index, jnp.int32)]
 
@@ -190,19 +200,8 @@ def ltc_state_bounds(
     y0: Float[Array, "depth k"] | None = None,
     activation_index=None,
 ) -> tuple[Float[Array, "depth k"], Float[Array, "depth k"]]:
-    """Theorem 2 bounds ``(lower, upper)`` on every neuron of a paper-form random LTC.
-
-    Valid for any input signal (the bound does not depend on the input).
-
-    Args:
-        spec: LTC network description.
-        params: its parameters.
-        y0: initial state (default zeros); the bound includes it.
-        activation_index: optional override of ``spec.activation`` (index into
-            ``ACTIVATIONS``).
-
-    Returns:
-        ``(lower, upper)``, each ``(depth, width)``.
+    """Theorem 2 bounds ``(lower, upper)`` on every neuron of a paper-form random LTC started
+    at ``y0`` (default zeros; the bound includes it), valid for any input signal.
 
     Example:
         >>> import jax
@@ -240,26 +239,18 @@ def ltc_tau_sys_bounds(
 ) -> tuple[Float[Array, "depth k"], Float[Array, "depth k"]]:
     """Theorem 1 bounds ``(tau / (1 + tau W), tau)`` on ``tau_sys`` of a paper-form LTC.
 
-    ``W`` bounds ``|f_in| + |f_rec|`` for inputs with ``|I_j(t)| <= input_bound`` (1 for the
-    circle) and states inside the Theorem 2 box (see the module docstring).
-
-    Args:
-        spec: LTC network description.
-        params: its parameters.
-        input_bound: bound on the absolute value of each input component.
-        y0: initial state (default zeros).
-        activation_index: optional override of ``spec.activation``.
-
-    Returns:
-        ``(lower, upper)``, each ``(depth, width)``.
+    ``W`` bounds ``|f_in| + |f_rec|`` for inputs with ``|I_j(t)| <= input_bound`` (per input
+    component; 1 for the circle) and states inside the Theorem 2 box from ``y0`` (see the
+    module docstring).
 
     Example:
         >>> import jax
-        >>> from ltcjax.expressivity import NetworkSpec, init_random_network
-        >>> spec = NetworkSpec("ltc", width=4)
+        >>> from ltcjax.expressivity import init_random_network
+        >>> spec = NetworkSpec("ltc", width=4, depth=2)
         >>> params = init_random_network(jax.random.PRNGKey(0), spec)
-        >>> lo, hi = ltc_tau_sys_bounds(spec, params)
-        >>> bool((lo <= hi).all())
+        >>> taus = ltc_tau_sys(spec, params, jnp.zeros((2, 4)), jnp.ones(2))
+        >>> lo, hi = ltc_tau_sys_bounds(spec, params, input_bound=1.0)
+        >>> bool((lo <= taus).all() and (taus <= hi).all())
         True
     """
     _require_ltc(spec)
@@ -285,14 +276,9 @@ def ltc_tau_sys(
     inputs: Float[Array, "*batch m"],
     activation_index=None,
 ) -> Float[Array, "*batch depth k"]:
-    """The liquid time constant ``tau_sys = 1 / (1/tau + |f_in| + |f_rec|)`` of each neuron.
-
-    Args:
-        spec: LTC network description.
-        params: its parameters.
-        states: network states ``(..., depth, width)`` (e.g. a whole trajectory).
-        inputs: the driving input at the same times, ``(..., input_dim)``.
-        activation_index: optional override of ``spec.activation``.
+    """The liquid time constant ``tau_sys = 1 / (1/tau + |f_in| + |f_rec|)`` of each neuron at
+    network ``states`` ``(..., depth, width)`` (e.g. a whole trajectory) driven by ``inputs``
+    ``(..., input_dim)`` at the same times.
 
     Example:
         >>> import jax

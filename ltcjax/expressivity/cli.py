@@ -44,27 +44,30 @@ def build_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="run trajectory-length sweeps, write JSON/CSV and figures")
     sw.add_argument("--out", default="expressivity_results", help="output directory")
     sw.add_argument("--draws", type=int, default=10, help="random networks per setting")
-    sw.add_argument("--sweeps", nargs="+", default=list(PAPER_GRIDS), choices=list(PAPER_GRIDS))
-    sw.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
-    sw.add_argument(
-        "--activations", nargs="+", default=list(ACTIVATIONS), choices=list(ACTIVATIONS)
+    # Options taking one or more names from a fixed set: (flag, choices, default, help).
+    multi_choice = (
+        ("--sweeps", PAPER_GRIDS, PAPER_GRIDS, None),
+        ("--models", MODELS, MODELS, None),
+        ("--activations", ACTIVATIONS, ACTIVATIONS, None),
+        (
+            "--conventions",
+            WEIGHT_CONVENTIONS,
+            ["code"],
+            "weight convention(s): code = std sigma_w, paper = var sigma_w^2/k",
+        ),
+        (
+            "--ltc-decay",
+            LTC_DECAYS,
+            ["abs"],
+            "LTC decay term(s): abs = 1/tau + |f_in| + |f_rec| (the reference form), signed = "
+            "1/tau + f_in + f_rec (Eq. 1 literally). With several, the later ones run the LTC "
+            "only.",
+        ),
     )
-    sw.add_argument(
-        "--conventions",
-        nargs="+",
-        default=["code"],
-        choices=list(WEIGHT_CONVENTIONS),
-        help="weight convention(s): code = std sigma_w, paper = var sigma_w^2/k",
-    )
-    sw.add_argument(
-        "--ltc-decay",
-        nargs="+",
-        default=["abs"],
-        choices=list(LTC_DECAYS),
-        dest="ltc_decay",
-        help="LTC decay term(s): abs = 1/tau + |f_in| + |f_rec| (the reference form), signed = "
-        "1/tau + f_in + f_rec (Eq. 1 literally). With several, the later ones run the LTC only.",
-    )
+    for flag, choices, default, help_text in multi_choice:
+        sw.add_argument(
+            flag, nargs="+", default=list(default), choices=list(choices), help=help_text
+        )
     sw.add_argument("--widths", nargs="+", type=int, default=None)
     sw.add_argument("--sigma-w2", nargs="+", type=float, default=None, dest="sigma_w2")
     sw.add_argument("--depths", nargs="+", type=int, default=None)
@@ -190,6 +193,7 @@ def _cmd_tau_trace(args) -> int:
     import jax.numpy as jnp
 
     from .bounds import check_within
+    from .integrate import network_solver
     from .plots import plot_tau_sys_trace
     from .random_networks import NetworkSpec, init_random_network
     from .time_constants import random_ltc_tau_sys_trace
@@ -198,7 +202,8 @@ def _cmd_tau_trace(args) -> int:
         "ltc", args.width, args.depth, args.activation, weight_convention=args.convention
     )
     params = init_random_network(jax.random.PRNGKey(args.seed), spec, args.sigma_w2)
-    tr = random_ltc_tau_sys_trace(spec, params, rtol=1e-6, atol=1e-8)
+    tight = network_solver("rk45", rtol=1e-6, atol=1e-8)
+    tr = random_ltc_tau_sys_trace(spec, params, solver=tight)
     ok_tau = check_within(tr.tau_sys, tr.tau_lower, tr.tau_upper, 1e-5 * jnp.max(tr.tau_upper))
     ok_state = check_within(tr.states, tr.state_lower, tr.state_upper, 1e-4)
     plot_tau_sys_trace(tr, args.out)

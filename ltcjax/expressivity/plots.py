@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib
@@ -21,6 +21,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from ltcjax.validation import argument_error  # noqa: E402
+
+from .sweep import SweepExample, SweepRow, as_record  # noqa: E402
 
 __all__ = [
     "MODEL_LABELS",
@@ -45,6 +49,8 @@ MODEL_COLORS = {
     "ltc_signed": "tab:red",
 }
 SERIES_ORDER = ("node", "ctrnn", "ltc", "ltc_signed")
+#: A sweep result: a row or example, or its flat record (as read back from JSON).
+Row = SweepRow | SweepExample | Mapping[str, Any]
 ACTIVATION_LABELS = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "ReLU", "hardtanh": "hard-tanh"}
 SWEEP_LABELS = {
     "width": "width k",
@@ -54,7 +60,11 @@ SWEEP_LABELS = {
 }
 
 
-def _finish(fig, path: str | os.PathLike | None):
+def _finish(fig, path: str | os.PathLike | None, title: str | None = None):
+    """Title (``suptitle``), lay out, and save ``fig`` to ``path`` if given; return it."""
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
     if path is not None:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         fig.savefig(path, dpi=120, bbox_inches="tight")
@@ -62,10 +72,11 @@ def _finish(fig, path: str | os.PathLike | None):
     return fig
 
 
-def _with_series(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add a ``series`` key: the model, with the signed-decay LTC as its own series."""
+def _with_series(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """The rows as flat records (:func:`~ltcjax.expressivity.sweep.as_record`) with a
+    ``series`` key: the model, with the signed-decay LTC as its own series."""
     out = []
-    for r in rows:
+    for r in map(as_record, rows):
         signed = r.get("model") == "ltc" and r.get("ltc_decay", "abs") == "signed"
         out.append({**r, "series": "ltc_signed" if signed else r.get("model")})
     return out
@@ -93,7 +104,7 @@ def _ordered(values):
 
 
 def plot_sweep(
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Row],
     sweep: str,
     path: str | os.PathLike | None = None,
     weight_convention: str | None = None,
@@ -122,7 +133,7 @@ def plot_sweep(
     if weight_convention is not None:
         sel = _select(sel, weight_convention=weight_convention)
     if not sel:
-        raise ValueError(f"rows: no rows for sweep {sweep!r}")
+        raise argument_error("rows", f"rows of sweep {sweep!r}", "none")
     acts = _ordered(r["activation"] for r in sel)
     fig, axes = plt.subplots(1, len(acts), figsize=(3.6 * len(acts), 3.2), squeeze=False)
     categorical = sweep == "solver"
@@ -157,14 +168,11 @@ def plot_sweep(
         ax.grid(alpha=0.3, which="both")
     axes[0][0].set_ylabel(f"trajectory length (2-PC, {stat})")
     axes[0][-1].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return _finish(fig, path)
+    return _finish(fig, path, title)
 
 
 def plot_latent_grid(
-    examples: Sequence[dict[str, Any]],
+    examples: Sequence[Row],
     path: str | os.PathLike | None = None,
     title: str | None = None,
     **conds,
@@ -185,7 +193,7 @@ def plot_latent_grid(
     """
     sel = _select(_with_series(examples), **conds)
     if not sel:
-        raise ValueError(f"examples: nothing matches {conds}")
+        raise argument_error("examples", f"examples matching {conds}", "none")
     models = _series_order(sel)
     acts = _ordered(e["activation"] for e in sel)
     fig, axes = plt.subplots(
@@ -213,14 +221,11 @@ def plot_latent_grid(
                 ax.set_title(ACTIVATION_LABELS.get(act, act))
             if j == 0:
                 ax.set_ylabel(MODEL_LABELS.get(model, model))
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return _finish(fig, path)
+    return _finish(fig, path, title)
 
 
 def plot_bounds(
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Row],
     sweep: str,
     path: str | os.PathLike | None = None,
     activation: str = "hardtanh",
@@ -240,7 +245,9 @@ def plot_bounds(
     if weight_convention is not None:
         sel = _select(sel, weight_convention=weight_convention)
     if not sel:
-        raise ValueError(f"rows: no rows for sweep {sweep!r} and activation {activation!r}")
+        raise argument_error(
+            "rows", f"rows of sweep {sweep!r} with activation {activation!r}", "none"
+        )
     models = _series_order(sel)
     fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.2), squeeze=False)
     for ax, model in zip(axes[0], models, strict=True):
@@ -265,13 +272,11 @@ def plot_bounds(
         ax.grid(alpha=0.3, which="both")
     axes[0][0].set_ylabel("trajectory length")
     axes[0][-1].legend(fontsize=7)
-    fig.suptitle(title or f"Theorems 4/5 lower bounds vs measured ({activation})")
-    fig.tight_layout()
-    return _finish(fig, path)
+    return _finish(fig, path, title or f"Theorems 4/5 lower bounds vs measured ({activation})")
 
 
 def plot_computational_depth(
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Row],
     path: str | os.PathLike | None = None,
     title: str | None = None,
     **conds,
@@ -288,7 +293,7 @@ def plot_computational_depth(
     """
     sel = _last_layer(_select(_with_series(rows), **conds))
     if not sel:
-        raise ValueError(f"rows: nothing matches {conds}")
+        raise argument_error("rows", f"rows matching {conds}", "none")
     acts = _ordered(r["activation"] for r in sel)
     models = _series_order(sel)
     fig, ax = plt.subplots(figsize=(1.6 * len(acts) + 2, 3.2))
@@ -312,7 +317,6 @@ def plot_computational_depth(
     ax.grid(alpha=0.3, axis="y", which="both")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
     return _finish(fig, path)
 
 
@@ -345,7 +349,9 @@ def plot_tau_sys_trace(
     ts = np.asarray(trace.ts, float)
     taus = np.asarray(trace.tau_sys, float)
     if ts.ndim != 1:
-        raise ValueError(f"trace: expected an unbatched trace, got ts of shape {ts.shape}")
+        raise argument_error(
+            "trace", "an unbatched trace (ts of shape (T,))", f"ts of shape {ts.shape}"
+        )
     taus = taus.reshape(ts.shape[0], -1)
     lo = np.broadcast_to(np.asarray(trace.tau_lower, float).reshape(-1), taus.shape[1:])
     hi = np.broadcast_to(np.asarray(trace.tau_upper, float).reshape(-1), taus.shape[1:])
@@ -362,13 +368,12 @@ def plot_tau_sys_trace(
     ax.set_ylabel(r"$\tau_{sys}$")
     ax.set_title(title or r"$\tau_{sys}$ with Theorem 1 bounds (-- upper, : lower)")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
     return _finish(fig, path)
 
 
 def plot_all(
-    rows: Sequence[dict[str, Any]],
-    examples: Sequence[dict[str, Any]] | None,
+    rows: Sequence[Row],
+    examples: Sequence[Row] | None,
     out_dir: str | os.PathLike,
     base: dict[str, Any] | None = None,
 ) -> list[str]:
@@ -389,6 +394,8 @@ def plot_all(
         True
     """
     base = {"width": 100, "sigma_w2": 2.0, "depth": 1, "solver": "rk45", **(base or {})}
+    rows = [as_record(r) for r in rows]
+    examples = [as_record(e) for e in examples or []]
     paths: list[str] = []
     conventions = _ordered(r.get("weight_convention") for r in rows)
     for sweep in _ordered(r["sweep"] for r in rows):
@@ -410,7 +417,7 @@ def plot_all(
                 p = os.path.join(out_dir, f"bounds_vs_{sweep}{suffix}.png")
                 plot_bounds(rows, sweep, p, weight_convention=conv)
                 paths.append(p)
-    base_rows = [r for r in rows if all(r.get(k) == v for k, v in base.items())]
+    base_rows = _select(rows, **base)
     if base_rows:
         conv = base_rows[0].get("weight_convention")
         sel = _select(base_rows, weight_convention=conv, sweep=base_rows[0]["sweep"])
@@ -424,8 +431,8 @@ def plot_all(
         paths.append(p)
     if examples:
         for conv in conventions:
-            sel = [e for e in examples if e.get("weight_convention") == conv]
-            sel_base = [e for e in sel if all(e.get(k) == v for k, v in base.items())]
+            sel = _select(examples, weight_convention=conv)
+            sel_base = _select(sel, **base)
             suffix = "" if conv == conventions[0] else f"_{conv}"
             if sel_base:
                 first = sel_base[0]["sweep"]
@@ -438,7 +445,7 @@ def plot_all(
                     f"$\\sigma_w^2$={base['sigma_w2']}, {conv} convention)",
                 )
                 paths.append(p)
-            deep = [e for e in sel if e.get("sweep") == "depth"]
+            deep = _select(sel, sweep="depth")
             if deep:
                 d = max(e["depth"] for e in deep)
                 p = os.path.join(out_dir, f"latent_trajectories_depth{d}{suffix}.png")

@@ -53,6 +53,14 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from ltcjax.validation import (
+    argument_error,
+    check_choice,
+    check_positive_int,
+    check_positive_number,
+    is_concrete,
+)
+
 __all__ = [
     "ACTIVATIONS",
     "MODELS",
@@ -107,6 +115,15 @@ WEIGHT_CONVENTIONS: tuple[str, ...] = ("paper", "code")
 LTC_DECAYS: tuple[str, ...] = ("abs", "signed")
 
 
+def _canonical(arg: str, name: str, aliases: dict[str, str], choices: tuple[str, ...]) -> str:
+    """The canonical name of ``name`` in ``aliases`` (case-insensitive); ``arg`` names the
+    argument in the error."""
+    key = str(name).lower()
+    if key not in aliases:
+        raise argument_error(arg, f"one of {choices} (or an alias)", repr(name))
+    return aliases[key]
+
+
 def canonical_model(name: str) -> str:
     """Return the canonical model name (``"ltc"``, ``"ctrnn"`` or ``"node"``).
 
@@ -114,10 +131,7 @@ def canonical_model(name: str) -> str:
         >>> canonical_model("Neural-ODE")
         'node'
     """
-    key = str(name).lower()
-    if key not in _MODEL_ALIASES:
-        raise ValueError(f"model: unknown model {name!r}; expected one of {MODELS}")
-    return _MODEL_ALIASES[key]
+    return _canonical("model", name, _MODEL_ALIASES, MODELS)
 
 
 def canonical_activation(name: str) -> str:
@@ -127,10 +141,7 @@ def canonical_activation(name: str) -> str:
         >>> canonical_activation("hard-tanh")
         'hardtanh'
     """
-    key = str(name).lower()
-    if key not in _ACTIVATION_ALIASES:
-        raise ValueError(f"activation: unknown activation {name!r}; expected one of {ACTIVATIONS}")
-    return _ACTIVATION_ALIASES[key]
+    return _canonical("activation", name, _ACTIVATION_ALIASES, ACTIVATIONS)
 
 
 def get_activation(name: str) -> Callable[[Array], Array]:
@@ -186,21 +197,11 @@ class NetworkSpec:
         object.__setattr__(self, "model", canonical_model(self.model))
         object.__setattr__(self, "activation", canonical_activation(self.activation))
         for field in ("width", "depth", "input_dim"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or int(value) != value or int(value) <= 0:
-                raise ValueError(f"{field}: must be a positive integer, got {value!r}")
-            object.__setattr__(self, field, int(value))
-        if self.weight_convention not in WEIGHT_CONVENTIONS:
-            raise ValueError(
-                f"weight_convention: unknown convention {self.weight_convention!r}; "
-                f"expected one of {WEIGHT_CONVENTIONS}"
-            )
-        if self.ltc_decay not in LTC_DECAYS:
-            raise ValueError(
-                f"ltc_decay: unknown decay {self.ltc_decay!r}; expected one of {LTC_DECAYS}"
-            )
+            object.__setattr__(self, field, int(check_positive_int(field, getattr(self, field))))
+        check_choice("weight_convention", self.weight_convention, WEIGHT_CONVENTIONS)
+        check_choice("ltc_decay", self.ltc_decay, LTC_DECAYS)
         if not float(self.tau_min) >= 0.0:
-            raise ValueError(f"tau_min: must be >= 0, got {self.tau_min!r}")
+            raise argument_error("tau_min", "a number >= 0", repr(self.tau_min))
         object.__setattr__(self, "recurrent", bool(self.recurrent))
         object.__setattr__(self, "tau_min", float(self.tau_min))
 
@@ -256,16 +257,6 @@ class LayerParams(NamedTuple):
     tau: Float[Array, " k"] | None = None
 
 
-def _check_positive_scalar(name: str, value) -> None:
-    # Only concrete values can be checked; traced values (inside jit/vmap) pass through.
-    try:
-        v = float(value)
-    except (TypeError, jax.errors.ConcretizationTypeError):
-        return
-    if not v > 0.0:
-        raise ValueError(f"{name}: must be > 0, got {value!r}")
-
-
 def init_random_network(
     key: PRNGKeyArray,
     spec: NetworkSpec,
@@ -296,8 +287,9 @@ def init_random_network(
     """
     if not isinstance(spec, NetworkSpec):
         raise TypeError(f"spec: expected a NetworkSpec, got {type(spec).__name__}")
-    _check_positive_scalar("sigma_w2", sigma_w2)
-    _check_positive_scalar("sigma_b2", sigma_b2)
+    for name, value in (("sigma_w2", sigma_w2), ("sigma_b2", sigma_b2)):
+        if is_concrete(value):  # traced values (inside jit / vmap) cannot be checked
+            check_positive_number(name, float(value))
     dtype = jnp.zeros(()).dtype if dtype is None else dtype
     k = spec.width
     w_var = sigma_w2 / k if spec.weight_convention == "paper" else sigma_w2
@@ -420,7 +412,7 @@ def network_vector_field(
         (8,)
     """
     if len(params) != spec.depth:
-        raise ValueError(f"params: expected {spec.depth} layers, got {len(params)}")
+        raise argument_error("params", f"{spec.depth} layers (spec.depth)", len(params))
     states = y.reshape(spec.depth, spec.width)
     inputs = layer_inputs(spec, states, u)
     rhs = [

@@ -19,8 +19,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from ltcjax.validation import argument_error
+
 from .bounds import ltc_state_bounds, ltc_tau_sys, ltc_tau_sys_bounds
-from .integrate import solve_network
+from .integrate import circle_input, solve_network
 from .random_networks import LayerParams, NetworkSpec
 
 __all__ = ["TauSysTrace", "random_ltc_tau_sys_trace", "tau_sys_trace"]
@@ -97,9 +99,10 @@ def tau_sys_trace(
     dtype = next((x.dtype for x in leaves if jnp.issubdtype(x.dtype, jnp.floating)), jnp.float32)
     inputs = jnp.asarray(inputs, dtype)
     if inputs.ndim not in (2, 3) or inputs.shape[-1] != cell.input_size:
-        raise ValueError(
-            f"inputs: expected shape (T, {cell.input_size}) or (B, T, {cell.input_size}), "
-            f"got {tuple(inputs.shape)}"
+        raise argument_error(
+            "inputs",
+            f"shape (T, {cell.input_size}) or (B, T, {cell.input_size})",
+            tuple(inputs.shape),
         )
     batched = inputs.ndim == 3
     batch_shape = inputs.shape[:1] if batched else ()
@@ -108,8 +111,8 @@ def tau_sys_trace(
     try:
         dts = jnp.broadcast_to(dts, (*batch_shape, steps))
     except ValueError as err:
-        raise ValueError(
-            f"timespans: cannot broadcast shape {tuple(dts.shape)} to {(*batch_shape, steps)}"
+        raise argument_error(
+            "timespans", f"a shape broadcasting to {(*batch_shape, steps)}", tuple(dts.shape)
         ) from err
     if initial_state is None:
         initial_state = cell.initial_state(batch_shape, dtype)
@@ -148,8 +151,8 @@ def random_ltc_tau_sys_trace(
         spec: LTC network description (``spec.model == "ltc"``).
         params: its parameters.
         activation_index: optional override of ``spec.activation``.
-        **solve_kwargs: forwarded to :func:`~ltcjax.expressivity.solve_network` (solver,
-            tolerances, ``ts``/``inputs``, ``y0``...).
+        **solve_kwargs: forwarded to :func:`~ltcjax.expressivity.solve_network`
+            (``solver``, ``ts``/``inputs``, ``y0``...).
 
     Returns:
         A :class:`TauSysTrace` with ``states``/``tau_sys`` of shape ``(T, depth, k)`` and bounds
@@ -165,8 +168,9 @@ def random_ltc_tau_sys_trace(
         (30, 1, 6)
     """
     if spec.model != "ltc":
-        raise ValueError(f"spec: tau_sys is defined for the LTC model, got {spec.model!r}")
-    from .integrate import circle_input
+        raise argument_error(
+            "spec", "an LTC (tau_sys is defined for the LTC)", f"model {spec.model!r}"
+        )
 
     sol = solve_network(spec, params, activation_index=activation_index, **solve_kwargs)
     inputs = solve_kwargs.get("inputs")

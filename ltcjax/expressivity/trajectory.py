@@ -13,6 +13,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from ltcjax.validation import argument_error
+
 __all__ = ["PCAResult", "TrajectoryLength", "arc_length", "pca", "trajectory_length"]
 
 
@@ -26,10 +28,6 @@ class PCAResult(NamedTuple):
         explained_variance_ratio: ``(..., n)`` fraction of the total variance per component
             (0 where the trajectory has zero variance).
         mean: ``(..., k)`` the subtracted mean.
-
-    Example:
-        >>> pca(jnp.eye(3)).components.shape
-        (2, 3)
     """
 
     projection: Float[Array, "*batch T n"]
@@ -47,10 +45,6 @@ class TrajectoryLength(NamedTuple):
         full_length: ``(...)`` arc length of the full ``k``-dimensional trajectory.
         explained_variance_ratio: ``(..., n_components)`` variance fraction of each kept PC.
         projection: ``(..., T, n_components)`` the projected trajectory (for plotting).
-
-    Example:
-        >>> trajectory_length(jnp.eye(3)).projection.shape
-        (3, 2)
     """
 
     pca_length: Float[Array, "*batch"]
@@ -62,9 +56,9 @@ class TrajectoryLength(NamedTuple):
 def _check_curve(name: str, x, min_points: int = 2) -> Array:
     x = jnp.asarray(x)
     if x.ndim < 2:
-        raise ValueError(f"{name}: expected shape (..., T, k) with ndim >= 2, got {x.shape}")
+        raise argument_error(name, "shape (..., T, k) with ndim >= 2", x.shape)
     if x.shape[-2] < min_points:
-        raise ValueError(f"{name}: need at least {min_points} time points, got {x.shape[-2]}")
+        raise argument_error(name, f"at least {min_points} time points (axis -2)", x.shape[-2])
     if not jnp.issubdtype(x.dtype, jnp.floating):
         x = x.astype(jnp.zeros(()).dtype)
     return x
@@ -139,7 +133,9 @@ def pca(latents: Float[Array, "*batch T k"], n_components: int = 2) -> PCAResult
     latents = _check_curve("latents", latents, min_points=1)
     n_components = int(n_components)
     if not 1 <= n_components <= latents.shape[-1]:
-        raise ValueError(f"n_components: must be in [1, k={latents.shape[-1]}], got {n_components}")
+        raise argument_error(
+            "n_components", f"an integer in [1, k={latents.shape[-1]}]", n_components
+        )
     return _batched(lambda x: _pca_single(x, n_components), latents, 2)
 
 
