@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ltcjax.custom_types import PyTree
+from ltcjax.custom_types import Dim, PyTree
 from ltcjax.deprecation import warn_renamed
 from ltcjax.sequence import unroll
 from ltcjax.solvers import Solver, as_solver
@@ -111,7 +111,7 @@ class RecurrentCell(abc.ABC):
         """
         return True
 
-    def initial_state(self, batch_shape: tuple[int, ...] = (), dtype: Any = jnp.float32) -> PyTree:
+    def initial_state(self, batch_shape: tuple[Dim, ...] = (), dtype: Any = jnp.float32) -> PyTree:
         """Zero state: an array of shape ``batch_shape + (state_size,)``."""
         return jnp.zeros((*batch_shape, self.state_size), dtype)
 
@@ -192,7 +192,9 @@ class RecurrentCell(abc.ABC):
         warn_renamed("RecurrentCell.batched_step", "RecurrentCell.step_many")
         return self.step_many(params, state, x, dt)
 
-    def apply(self, params: PyTree, inputs: jax.Array, **kwargs: Any) -> tuple[jax.Array, PyTree]:
+    def apply(
+        self, params: PyTree, inputs: Float[ArrayLike, "*batch time features"], **kwargs: Any
+    ) -> tuple[Array, PyTree]:
         """Run the cell over a sequence; see :func:`ltcjax.unroll` for the arguments."""
         return unroll(self, params, inputs, **kwargs)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
 import diffrax as dfx
@@ -259,10 +260,10 @@ def check_status(solution: ContinuousSolution) -> ContinuousSolution:
 
 
 def validate_times(
-    times: ArrayLike,
-    valid: ArrayLike | None = None,
-    t0: ArrayLike | None = None,
-    query_times: ArrayLike | None = None,
+    times: ArrayLike | Sequence[Any],
+    valid: ArrayLike | Sequence[Any] | None = None,
+    t0: ArrayLike | Sequence[Any] | None = None,
+    query_times: ArrayLike | Sequence[Any] | None = None,
 ) -> None:
     """Raise a ValueError naming the argument if concrete times are unusable.
 
@@ -338,7 +339,7 @@ def odeint_sequence(
     mask: Bool[ArrayLike, "*#batch time"] | None = None,
     lengths: Int[ArrayLike, "*#batch"] | None = None,
     initial_state: Float[ArrayLike, "*#batch units"] | None = None,
-    query_times: Float[ArrayLike, "*#batch query"] | None = None,
+    query_times: Float[ArrayLike, "*#batch query"] | Sequence[float] | None = None,
     **deprecated: Any,
 ) -> ContinuousSolution:
     """Solve a continuous-time cell over irregularly sampled sequences with Diffrax.

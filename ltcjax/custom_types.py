@@ -6,5 +6,7 @@ from typing import Any, TypeAlias
 
 #: Any JAX pytree (parameters, states, optimiser states).
 PyTree: TypeAlias = Any
+#: An array dimension: an int, or a symbolic dimension while tracing for ``jax.export``.
+Dim: TypeAlias = Any
 
-__all__ = ["PyTree"]
+__all__ = ["Dim", "PyTree"]

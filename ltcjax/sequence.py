@@ -12,6 +12,7 @@ cell only through its methods, and imports no cell.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import jax
@@ -19,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
-from ltcjax.custom_types import PyTree
+from ltcjax.custom_types import Dim, PyTree
 from ltcjax.validation import (
     argument_error,
     check_state,
@@ -46,7 +47,7 @@ def unroll(
     params: PyTree,
     inputs: Float[ArrayLike, "*batch time features"],
     *,
-    timespans: Float[ArrayLike, "..."] | float | None = None,
+    timespans: Float[ArrayLike, ...] | float | None = None,
     mask: Bool[ArrayLike, "*#batch time"] | None = None,
     lengths: Int[ArrayLike, "*#batch"] | None = None,
     initial_state: PyTree | None = None,
@@ -168,7 +169,8 @@ def unroll(
 
 
 def timespans_from_times(
-    times: Float[ArrayLike, "*batch time"], t0: Float[ArrayLike, "*#batch"] | float | None = None
+    times: Float[ArrayLike, "*batch time"] | Sequence[Any],
+    t0: Float[ArrayLike, "*#batch"] | float | None = None,
 ) -> Float[Array, "*batch time"]:
     """Elapsed times ``diff(times, prepend=t0)`` (``t0`` default: the first time), checked.
 
@@ -224,7 +226,7 @@ def check_sequence_inputs(
 
 
 def _broadcast_timespans(
-    timespans: Any, batch: int, steps: int, batched: bool, dtype: Any
+    timespans: Any, batch: Dim, steps: Dim, batched: bool, dtype: Any
 ) -> Float[Array, "batch time"]:
     if timespans is None:
         return jnp.ones((batch, steps), dtype)
@@ -248,7 +250,7 @@ def _broadcast_timespans(
 
 
 def build_valid_mask(
-    mask: Any, lengths: Any, batch: int, steps: int, batched: bool
+    mask: Any, lengths: Any, batch: Dim, steps: Dim, batched: bool
 ) -> Bool[Array, "batch time"] | None:
     """The (B, T) boolean mask of valid steps from ``mask`` or ``lengths`` (None: all valid).
 
@@ -285,7 +287,7 @@ def build_valid_mask(
 
 
 def check_initial_state(
-    cell: RecurrentCell, initial_state: PyTree, batch: int, batched: bool, dtype: Any
+    cell: RecurrentCell, initial_state: PyTree, batch: Dim, batched: bool, dtype: Any
 ) -> PyTree:
     """Check ``initial_state`` against ``cell`` and the inputs' batch; return it batched."""
     batch_shape = (batch,) if batched else ()

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -22,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import ArrayLike, Float
 
-from ltcjax.custom_types import PyTree
+from ltcjax.custom_types import Dim, PyTree
 
 __all__ = [
     "argument_error",
@@ -152,7 +153,7 @@ def check_last_axis(name: str, value: Any, size: int, what: str) -> None:
 def check_state(
     cell: Any,
     state: PyTree,
-    batch_shape: tuple[int, ...],
+    batch_shape: tuple[Dim, ...],
     dtype: Any,
     context: str = "",
     name: str = "state",
@@ -188,7 +189,7 @@ def check_state(
             )
 
 
-def validate_timespans(timespans: ArrayLike, name: str = "timespans") -> None:
+def validate_timespans(timespans: ArrayLike | Sequence[Any], name: str = "timespans") -> None:
     """Raise a ValueError naming ``name`` if concrete elapsed times contain NaN, inf or
     negative values.
 

@@ -151,14 +151,14 @@ def _positions(columns: dict[str, list[int]]) -> dict[tuple[str, int], Point]:
 
 def _edges(
     wiring: Wiring, pos: dict[tuple[str, int], Point]
-) -> list[tuple[Float[np.ndarray, "points 2"], str]]:
+) -> list[tuple[Float[np.ndarray, "_points 2"], str]]:
     """Every synapse as ``(polyline, polarity)``: sensory synapses first, then the cell's."""
     edges = []
     matrices = (("sensory", wiring.sensory_adjacency_matrix), ("neuron", wiring.adjacency_matrix))
     for kind, matrix in matrices:
         for src, dest in zip(*np.nonzero(matrix), strict=True):
             polarity = "excitatory" if matrix[src, dest] > 0 else "inhibitory"
-            self_loop = kind == "neuron" and src == dest
+            self_loop = bool(kind == "neuron" and src == dest)
             points = _edge_points(pos[(kind, src)], pos[("neuron", dest)], self_loop)
             edges.append((points, polarity))
     return edges
@@ -166,7 +166,7 @@ def _edges(
 
 def _draw_synapses(
     ax: Axes,
-    edges: list[tuple[Float[np.ndarray, "points 2"], str]],
+    edges: list[tuple[Float[np.ndarray, "_points 2"], str]],
     syn_colors: Mapping[str, str],
     arrows: bool,
     alpha: float,
@@ -265,7 +265,7 @@ def _draw_legend(
 
 def _edge_points(
     a: Point, b: Point, self_loop: bool, trim: float = 0.12
-) -> Float[np.ndarray, "points 2"]:
+) -> Float[np.ndarray, "_points 2"]:
     """Polyline from ``a`` to ``b`` (straight, an arc within a column, or a self-loop)."""
     p0, p1 = np.asarray(a), np.asarray(b)
     t = np.linspace(0.0, 1.0, 16)[:, None]

@@ -768,8 +768,8 @@ class NCP(_GeneratedWiring):
         _connect_layers(rng, inter, command, self.inter_fanout, fanin, synapse)
         # 3) recurrent command -> command synapses.
         for _ in range(self.recurrent_command_synapses):
-            src = rng.choice(command)
-            dest = rng.choice(command)
+            src = int(rng.choice(command))
+            dest = int(rng.choice(command))
             synapse(src, dest)
         # 4) command -> motor neurons (each motor neuron draws its sources), then motor
         # targets for command neurons left without one.
@@ -787,7 +787,7 @@ def _connect_layers(
     first: Sequence[int],
     second: Sequence[int],
     per_first: int,
-    per_missed: int,
+    per_missed: int | np.integer,
     connect: Callable[[int, int], None],
 ) -> None:
     """ncps's two-pass layer connection: each ``a`` in ``first`` draws ``per_first``
@@ -797,10 +797,10 @@ def _connect_layers(
     for a in first:
         for b in rng.choice(second, size=per_first, replace=False):
             reached.add(int(b))
-            connect(a, b)
+            connect(int(a), int(b))
     for b in (b for b in second if b not in reached):
         for a in rng.choice(first, size=int(per_missed), replace=False):
-            connect(a, b)
+            connect(int(a), int(b))
 
 
 class AutoNCP(NCP):

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from ltcjax import NCP, AutoNCP, FullyConnected
-from ltcjax.models.cfc import CfCCell, lecun_tanh
 from ltcjax.convert import from_ncps_cfc
+from ltcjax.models.cfc import CfCCell, lecun_tanh
 
 DATA = np.load(Path(__file__).parent / "data" / "ncps_cfc_reference.npz")
 CONFIGS = sorted({k.split("/")[0] for k in DATA.files})
@@ -197,6 +197,7 @@ def test_mask_and_defaults():
     np.testing.assert_allclose(h_len[1], h_short[0], atol=1e-6)
 
 
+@pytest.mark.usefixtures("without_runtime_typechecks")
 @pytest.mark.parametrize(
     ("kwargs", "arg"),
     [

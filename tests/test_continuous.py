@@ -212,6 +212,7 @@ def test_step_statistics(setup):
     assert np.all(np.asarray(back.steps_per_interval) == -1) and np.all(back.num_steps > 0)
 
 
+@pytest.mark.usefixtures("without_runtime_typechecks")
 def test_bad_times_raise_clear_errors(setup):
     cell, params, xs, times = setup
     bad = times.at[1, 3].set(times[1, 1] - 1.0)
@@ -268,6 +269,7 @@ def test_max_steps_exhausted_gives_status_or_error(setup):
     assert old.status.tolist() == [1, 1, 1]
 
 
+@pytest.mark.usefixtures("without_runtime_typechecks")
 def test_rejects_unsupported_cells_and_options(setup):
     cell, params, xs, times = setup
     with pytest.raises(

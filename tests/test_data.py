@@ -51,6 +51,7 @@ def test_make_synthetic_split_sizes_and_disjoint():
     assert len(np.unique(rows, axis=0)) == 100
 
 
+@pytest.mark.usefixtures("without_runtime_typechecks")
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [({"task": "forecast"}, "task"), ({"num_sequences": 0}, "num_sequences")],
@@ -119,6 +120,7 @@ def test_batch_iterator_resume_position_and_epochs_differ():
         BatchIterator(_data(), batch_size=0)
 
 
+@pytest.mark.usefixtures("without_runtime_typechecks")
 def test_sequence_data_validation():
     with pytest.raises(ValueError, match="timespans"):
         SequenceData(inputs=np.zeros((2, 3, 1)), timespans=np.ones((2, 4)), targets=np.zeros(2))

@@ -121,6 +121,7 @@ def test_constant_trajectory_has_zero_length_and_no_nan():
     assert bool(jnp.all(jnp.isfinite(res.explained_variance_ratio)))
 
 
+@pytest.mark.usefixtures("without_runtime_typechecks")
 def test_bad_inputs_name_the_argument():
     with pytest.raises(ValueError, match="latents"):
         trajectory_length(jnp.ones(5))

@@ -225,7 +225,14 @@ def test_recurrent_step_batched_and_unbatched_agree(setup, adapter):
     # Two leading batch axes.
     state2, y2 = step(state0.reshape(2, 2, -1), xs[:, 1].reshape(2, 2, 3), ts[:, 1].reshape(2, 2))
     np.testing.assert_allclose(y2.reshape(4, -1), ref_y, atol=1e-6)
-    # Checked: the errors name x, state or dt.
+
+
+@pytest.mark.usefixtures("without_runtime_typechecks")
+@pytest.mark.parametrize("adapter", [ltc_nnx, ltc_linen, ltc_eqx], ids=["nnx", "linen", "equinox"])
+def test_recurrent_step_errors_name_x_state_or_dt(setup, adapter):
+    cell, params, xs, ts, _, _ = setup
+    _, step = _recurrent_and_step(adapter, cell, params)
+    state0 = cell.step_batch(params, cell.initial_state((4,)), xs[:, 0], ts[:, 0])[0]
     with pytest.raises(ValueError, match=r"x: expected shape \(\.\.\., 3\)"):
         step(state0, jnp.ones((4, 2)), 0.5)
     with pytest.raises(ValueError, match=r"state: expected shape \(4, 9\)"):

@@ -35,6 +35,7 @@ def test_all_models_registered():
         assert cell.output_size == 5 and cell.input_size == 3
 
 
+@pytest.mark.usefixtures("without_runtime_typechecks")
 def test_kwargs_are_forwarded():
     assert make_cell("ctrnn", input_size=2, units=3, solver="rk4").solver == RK4()
     assert make_cell("cfc", input_size=2, units=3, mode="pure").mode == "pure"

@@ -419,12 +419,19 @@ def test_losses_and_metrics():
     # mse is a deprecated alias of mean_squared_error (as a float).
     with pytest.warns(DeprecationWarning, match="mean_squared_error"):
         assert mse(jnp.zeros((2, 1)), jnp.array([[1.0], [3.0]])) == 5.0
+
+
+@pytest.mark.usefixtures("without_runtime_typechecks")
+def test_loss_arguments_of_the_wrong_shape_name_the_argument():
+    logits = jnp.array([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    labels = jnp.array([0, 1, 1])
     with pytest.raises(ValueError, match="labels"):
         softmax_cross_entropy(logits, labels[:2])
     with pytest.raises(ValueError, match="class_weights"):
         softmax_cross_entropy(logits, labels, class_weights=jnp.ones(3))
 
 
+@pytest.mark.usefixtures("without_runtime_typechecks")
 def test_bad_configs():
     with pytest.raises(ValueError, match="batch_size"):
         check_batch_divisible(6, types.SimpleNamespace(size=4))
@@ -539,6 +546,7 @@ def test_train_state_is_a_typed_pytree(splits):
     assert isinstance(batch.inputs, jax.Array) and batch.inputs.shape == (12, 8, 1)
 
 
+@pytest.mark.usefixtures("without_runtime_typechecks")
 def test_best_epoch_tracker_improvement_patience_and_round_trip():
     tracker = BestEpochTracker(mode="max", patience=2)
     assert tracker.update(0.5, 1) and not tracker.should_stop

@@ -389,6 +389,7 @@ def test_from_adjacency_errors(kwargs, exc, match):
 # ---- argument validation --------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("without_runtime_typechecks")
 @pytest.mark.parametrize(
     ("make", "exc", "match"),
     [

@@ -44,7 +44,7 @@ class Batch(NamedTuple):
     """
 
     inputs: Float[ArrayLike, "batch time features"]
-    timespans: Float[ArrayLike, "batch time"]
+    timespans: Float[ArrayLike, ...]
     targets: Shaped[ArrayLike, "batch ..."]
     weight: Float[ArrayLike, " batch"]
     mask: Bool[ArrayLike, "batch time"] | None = None

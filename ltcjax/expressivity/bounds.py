@@ -41,7 +41,7 @@ import math
 from typing import NamedTuple
 
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.validation import argument_error
 
@@ -273,7 +273,7 @@ def ltc_tau_sys(
     spec: NetworkSpec,
     params: tuple[LayerParams, ...],
     states: Float[Array, "*batch depth k"],
-    inputs: Float[Array, "*batch m"],
+    inputs: Float[ArrayLike, "*batch m"],
     activation_index=None,
 ) -> Float[Array, "*batch depth k"]:
     """The liquid time constant ``tau_sys = 1 / (1/tau + |f_in| + |f_rec|)`` of each neuron at

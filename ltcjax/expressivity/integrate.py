@@ -51,7 +51,7 @@ from typing import Any, NamedTuple
 import diffrax
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, ArrayLike, Float, Int
 
 from ltcjax.deprecation import warn_renamed
 from ltcjax.solvers import DiffraxSolver, Euler, Solver, as_solver
@@ -377,10 +377,10 @@ def solve_network(
     params: tuple[LayerParams, ...],
     *,
     solver: Any = "rk45",
-    ts: Float[Array, " T"] | None = None,
-    inputs: Float[Array, "T m"] | None = None,
+    ts: Float[ArrayLike, " T"] | None = None,
+    inputs: Float[ArrayLike, "T m"] | None = None,
     num_samples: int = 100,
-    y0: Float[Array, "depth k"] | None = None,
+    y0: Float[ArrayLike, "*depth k"] | None = None,
     euler_substeps: int = 10,
     step_to_samples: bool = False,
     activation_index: Int[Array, ""] | int | None = None,

@@ -51,7 +51,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from ltcjax.validation import (
     argument_error,
@@ -322,7 +322,7 @@ def init_random_network(
 
 
 def layer_inputs(
-    spec: NetworkSpec, states: Float[Array, "*batch depth k"], u: Float[Array, "*batch m"]
+    spec: NetworkSpec, states: Float[Array, "*batch depth k"], u: Float[ArrayLike, "*batch m"]
 ) -> tuple[Array, ...]:
     """Inputs seen by each layer: ``u`` for layer 0, the previous layer's state otherwise.
 
@@ -331,7 +331,7 @@ def layer_inputs(
         >>> [x.shape for x in layer_inputs(spec, jnp.zeros((2, 3)), jnp.zeros(2))]
         [(2,), (3,)]
     """
-    return tuple(u if i == 0 else states[..., i - 1, :] for i in range(spec.depth))
+    return tuple(jnp.asarray(u) if i == 0 else states[..., i - 1, :] for i in range(spec.depth))
 
 
 def activation_fn(spec: NetworkSpec, activation_index=None) -> Callable[[Array], Array]:
@@ -356,7 +356,7 @@ def ltc_gates(
     spec: NetworkSpec,
     layer: LayerParams,
     y: Float[Array, "*batch k"],
-    u: Float[Array, "*batch m"],
+    u: Float[ArrayLike, "*batch m"],
     activation_index=None,
 ) -> tuple[Array, Array]:
     """Return ``(f_in, f_rec)`` of one paper-form LTC layer.
@@ -372,7 +372,7 @@ def ltc_gates(
 
 
 def _layer_rhs(
-    spec: NetworkSpec, layer: LayerParams, y: Array, u: Array, activation_index
+    spec: NetworkSpec, layer: LayerParams, y: Array, u: ArrayLike, activation_index
 ) -> Array:
     act = activation_fn(spec, activation_index)
     if spec.model == "ltc":
@@ -397,7 +397,7 @@ def network_vector_field(
     spec: NetworkSpec,
     params: tuple[LayerParams, ...],
     y: Float[Array, " depth_times_k"],
-    u: Float[Array, " m"],
+    u: Float[ArrayLike, " m"],
     activation_index=None,
 ) -> Float[Array, " depth_times_k"]:
     """Time derivative of the flattened stacked state ``y`` (layer-major) given input ``u``.

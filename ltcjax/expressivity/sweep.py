@@ -157,7 +157,7 @@ class SweepSetting:
     width: int = 100
     depth: int = 1
     sigma_w2: float = 2.0
-    solver: str = "rk45"
+    solver: Any = "rk45"
     weight_convention: str = "code"
     ltc_decay: str = "abs"
 

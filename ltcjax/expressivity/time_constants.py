@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.validation import argument_error
 
@@ -63,7 +63,7 @@ def tau_sys_trace(
     cell: Any,
     params: Any,
     inputs: Float[Array, "*batch T F"],
-    timespans: Float[Array, "*batch T"] | float | None = None,
+    timespans: Float[ArrayLike, ...] | float | None = None,
     initial_state: Any = None,
 ) -> TauSysTrace:
     """Run a conductance-form :class:`ltcjax.LTCCell` and trace ``tau_sys`` of every neuron.

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.validation import argument_error
 
@@ -140,7 +140,7 @@ def pca(latents: Float[Array, "*batch T k"], n_components: int = 2) -> PCAResult
 
 
 def trajectory_length(
-    latents: Float[Array, "*batch T k"], n_components: int = 2
+    latents: Float[ArrayLike, "*batch T k"], n_components: int = 2
 ) -> TrajectoryLength:
     """Trajectory length of latent trajectories, as in the paper's Figure 2.
 

@@ -32,7 +32,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.cell import RecurrentCell
-from ltcjax.custom_types import PyTree
+from ltcjax.custom_types import Dim, PyTree
 from ltcjax.deprecation import warn_renamed
 from ltcjax.models.lstm import LSTMParams, init_lstm, lstm_step
 from ltcjax.validation import check_choice, check_int, check_positive_int
@@ -285,7 +285,7 @@ class CfCCell(RecurrentCell):
         )
         return CfCLayerParams(tuple(backbone), ff1, ff2, time_a, time_b)
 
-    def initial_state(self, batch_shape: tuple[int, ...] = (), dtype: Any = jnp.float32):
+    def initial_state(self, batch_shape: tuple[Dim, ...] = (), dtype: Any = jnp.float32):
         h = jnp.zeros((*batch_shape, self.units), dtype)
         return (h, jnp.zeros_like(h)) if self.mixed_memory else h
 
@@ -364,8 +364,9 @@ class CfCCell(RecurrentCell):
         """Run over a sequence (arguments of :func:`ltcjax.unroll`).
 
         ``key`` (``dropout_key`` is its deprecated older name): if given (and
-        ``backbone_dropout > 0``), backbone dropout is applied with a fresh mask at every step of every sequence
-        (training mode); by default the cell is deterministic (ncps eval mode).
+        ``backbone_dropout > 0``), backbone dropout is applied with a fresh mask at every
+        step of every sequence (training mode); by default the cell is deterministic (ncps
+        eval mode).
 
         Example:
             >>> import jax, jax.numpy as jnp

@@ -17,9 +17,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, Float
 
-from ltcjax.models.dense import DenseODECell, dense_tanh
+from ltcjax.models.dense import DenseODECell
 from ltcjax.validation import argument_error
 
 #: softplus(TAU_RAW_ONE) == 1: the raw value that makes a trainable tau start at 1.
@@ -88,20 +88,13 @@ class CTRNNCell(DenseODECell):
         """The time constant(s) the ODE uses: ``softplus(tau_raw)`` or the fixed ``tau``."""
         return self.tau if params.tau_raw is None else jax.nn.softplus(params.tau_raw)
 
-    def vector_field(
-        self,
-        params: CTRNNParams,
-        h: Float[Array, "... units"],
-        x: Float[ArrayLike, "... inputs"],
-    ) -> Float[Array, "... units"]:
-        """``dh/dt = -h / tau + tanh(W [x; h] + b)``.
+    def leak(self, params: CTRNNParams, h: Float[Array, "... units"]) -> Float[Array, "... units"]:
+        """``-h / tau``: with the dense drive, ``dh/dt = -h / tau + tanh(W [x; h] + b)``.
 
         Example:
             >>> import jax, jax.numpy as jnp
-            >>> cell = CTRNNCell(input_size=2, units=3)
-            >>> p = cell.init(jax.random.key(0))
-            >>> cell.vector_field(p, jnp.zeros(3), jnp.zeros(2)).tolist()
-            [0.0, 0.0, 0.0]
+            >>> cell = CTRNNCell(input_size=2, units=3, tau=2.0)
+            >>> cell.leak(cell.init(jax.random.key(0)), jnp.ones(3)).tolist()
+            [-0.5, -0.5, -0.5]
         """
-        drive = dense_tanh(params.kernel, params.bias, h, x)
-        return -h / self.time_constant(params) + drive
+        return -h / self.time_constant(params)

@@ -52,8 +52,8 @@ class DenseODECell(ContinuousTimeCell):
     """Base of the CT-RNN and the ODE-RNN: ``units`` hidden units (the state and the
     output), a ``solver`` with ``ode_unfolds`` steps per observation, and a dense ``tanh``
     drive initialised as the paper's TF ``Dense`` (Glorot-uniform ``W``, zero ``b``).
-    Subclasses define ``vector_field`` (and may override ``init`` and the ``solver``
-    default)."""
+    The vector field is ``dh/dt = leak(h) + tanh(W [x; h] + b)``; subclasses set the leak
+    (none by default) and may override ``init`` and the ``solver`` default."""
 
     input_size: int
     units: int
@@ -73,6 +73,27 @@ class DenseODECell(ContinuousTimeCell):
     @property
     def output_size(self) -> int:
         return self.units
+
+    def leak(self, params: Any, h: Float[Array, "... units"]) -> Float[Array, "... units"] | float:
+        """The term added to the dense drive (0: a pure Neural ODE)."""
+        return 0.0
+
+    def vector_field(
+        self, params: Any, h: Float[Array, "... units"], x: Float[ArrayLike, "... inputs"]
+    ) -> Float[Array, "... units"]:
+        """``dh/dt = leak(h) + tanh(W [x; h] + b)``.
+
+        Example:
+            >>> import jax, jax.numpy as jnp
+            >>> from ltcjax import CTRNNCell, ODERNNCell
+            >>> for cls in (CTRNNCell, ODERNNCell):
+            ...     cell = cls(input_size=2, units=3)
+            ...     p = cell.init(jax.random.key(0))
+            ...     print(cell.vector_field(p, jnp.zeros(3), jnp.zeros(2)).tolist())
+            [0.0, 0.0, 0.0]
+            [0.0, 0.0, 0.0]
+        """
+        return self.leak(params, h) + dense_tanh(params.kernel, params.bias, h, x)
 
     def init_dense(self, key: jax.Array, dtype: Any = jnp.float32) -> tuple[Array, Array]:
         """The drive's ``(kernel, bias)``: kernel ``[input_size + units, units]``."""

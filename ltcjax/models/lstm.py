@@ -15,6 +15,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.cell import RecurrentCell
+from ltcjax.custom_types import Dim
 from ltcjax.validation import check_positive_int
 
 
@@ -99,7 +100,7 @@ class LSTMCell(RecurrentCell):
     def init(self, key: jax.Array, dtype: Any = jnp.float32) -> LSTMParams:
         return jax.tree.map(lambda a: a.astype(dtype), init_lstm(key, self.input_size, self.units))
 
-    def initial_state(self, batch_shape: tuple[int, ...] = (), dtype: Any = jnp.float32):
+    def initial_state(self, batch_shape: tuple[Dim, ...] = (), dtype: Any = jnp.float32):
         zeros = jnp.zeros((*batch_shape, self.units), dtype)
         return (zeros, zeros)
 

@@ -24,6 +24,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.cell import ContinuousTimeCell
+from ltcjax.custom_types import Dim
 from ltcjax.models.lstm import LSTMParams, init_lstm, lstm_step
 from ltcjax.solvers import Solver
 from ltcjax.validation import check_choice, check_last_axis, check_positive_int
@@ -239,7 +240,7 @@ class LTCCell(ContinuousTimeCell):
             return params
         return params._replace(**{k: jax.nn.softplus(getattr(params, k)) for k in POSITIVE_PARAMS})
 
-    def initial_state(self, batch_shape: tuple[int, ...] = (), dtype: Any = jnp.float32):
+    def initial_state(self, batch_shape: tuple[Dim, ...] = (), dtype: Any = jnp.float32):
         v = jnp.zeros((*batch_shape, self.units), dtype)
         return (v, jnp.zeros_like(v)) if self.mixed_memory else v
 

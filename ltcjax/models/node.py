@@ -16,9 +16,9 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, Float
 
-from ltcjax.models.dense import DenseODECell, dense_tanh
+from ltcjax.models.dense import DenseODECell
 
 
 class ODERNNParams(NamedTuple):
@@ -59,20 +59,3 @@ class ODERNNCell(DenseODECell):
             (6, 4)
         """
         return ODERNNParams(*self.init_dense(key, dtype))
-
-    def vector_field(
-        self,
-        params: ODERNNParams,
-        h: Float[Array, "... units"],
-        x: Float[ArrayLike, "... inputs"],
-    ) -> Float[Array, "... units"]:
-        """``dh/dt = tanh(W [x; h] + b)``.
-
-        Example:
-            >>> import jax, jax.numpy as jnp
-            >>> cell = ODERNNCell(input_size=2, units=3)
-            >>> p = cell.init(jax.random.key(0))
-            >>> cell.vector_field(p, jnp.zeros(3), jnp.zeros(2)).tolist()
-            [0.0, 0.0, 0.0]
-        """
-        return dense_tanh(params.kernel, params.bias, h, x)

@@ -20,7 +20,7 @@ import jax
 from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.cell import RecurrentCell
-from ltcjax.custom_types import PyTree
+from ltcjax.custom_types import Dim, PyTree
 from ltcjax.models.ltc import LTCCell
 from ltcjax.nn.shared import StepInput, StepOutput, StepTime, checked_step
 from ltcjax.sequence import unroll
@@ -60,7 +60,7 @@ class Cell(eqx.Module):
     ) -> tuple[PyTree, StepOutput]:
         return checked_step(self.cell, self.params, state, x, dt)
 
-    def initial_state(self, batch_shape: tuple[int, ...] = ()) -> PyTree:
+    def initial_state(self, batch_shape: tuple[Dim, ...] = ()) -> PyTree:
         """The cell's zero state for ``batch_shape`` leading axes."""
         return self.cell.initial_state(batch_shape, float_dtype(self.params))
 
@@ -92,7 +92,7 @@ class Recurrent(eqx.Module):
 
     def __call__(
         self, inputs: Float[ArrayLike, "*batch time features"], **kwargs: Any
-    ) -> tuple[Float[Array, "*batch time outputs"], PyTree]:
+    ) -> tuple[Float[Array, "*batch time outputs"] | Float[Array, "*batch outputs"], PyTree]:
         kwargs.setdefault("return_sequences", self.return_sequences)
         return unroll(self.cell, self.params, inputs, **kwargs)
 

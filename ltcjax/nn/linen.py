@@ -106,7 +106,7 @@ class Recurrent(nn.Module):
 
     def __call__(
         self, inputs: Float[ArrayLike, "*batch time features"], **kwargs: Any
-    ) -> tuple[Float[Array, "*batch time outputs"], PyTree]:
+    ) -> tuple[Float[Array, "*batch time outputs"] | Float[Array, "*batch outputs"], PyTree]:
         kwargs.setdefault("return_sequences", self.return_sequences)
         return unroll(self.cell, self.params, inputs, **kwargs)
 

@@ -114,7 +114,7 @@ class Recurrent(nnx.Module):
 
     def __call__(
         self, inputs: Float[ArrayLike, "*batch time features"], **kwargs: Any
-    ) -> tuple[Float[Array, "*batch time outputs"], PyTree]:
+    ) -> tuple[Float[Array, "*batch time outputs"] | Float[Array, "*batch outputs"], PyTree]:
         kwargs.setdefault("return_sequences", self.return_sequences)
         return unroll(self.cell, pure_params(self), inputs, **kwargs)
 

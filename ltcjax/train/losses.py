@@ -10,6 +10,7 @@ stands for the leading (batch, or batch x time) axes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jax.numpy as jnp
@@ -31,7 +32,7 @@ __all__ = [
 #: Unnormalised class scores.
 Logits = Float[ArrayLike, "*lead classes"]
 #: Integer class labels.
-Labels = Int[ArrayLike, "*lead"]
+Labels = Int[ArrayLike, "*#lead"]
 #: Regression outputs or targets.
 Predictions = Float[ArrayLike, "*lead features"]
 #: Per-row (or per-step) weights, a prefix of the leading axes; None: all 1.
@@ -56,7 +57,7 @@ def softmax_cross_entropy(
     labels: Labels,
     *,
     weights: Weights = None,
-    class_weights: Float[ArrayLike, " classes"] | None = None,
+    class_weights: Float[ArrayLike, " classes"] | Sequence[float] | None = None,
 ) -> Float[Array, ""]:
     """Weighted mean cross-entropy of integer ``labels`` under ``logits``.
 

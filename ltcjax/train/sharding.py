@@ -11,7 +11,7 @@ sharding assigns to that device (wherever the device sits in the mesh).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import jax
 import numpy as np
@@ -60,7 +60,7 @@ def replicated_sharding(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec())
 
 
-def check_batch_divisible(batch_size: int, mesh: Mesh, name: str = "batch_size") -> None:
+def check_batch_divisible(batch_size: int, mesh: Mesh | Any, name: str = "batch_size") -> None:
     """Raise a ValueError naming ``name`` unless ``batch_size`` divides evenly over the mesh.
 
     Example:
