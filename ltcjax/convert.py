@@ -15,7 +15,7 @@ import numpy as np
 from ltcjax.models.cfc import MODES, CfCCell, CfCLayerParams, CfCParams, Dense
 from ltcjax.models.lstm import LSTMParams
 from ltcjax.models.ltc import LTCCell, LTCParams
-from ltcjax.validation import check_choice
+from ltcjax.validation import argument_error, check_choice
 from ltcjax.wirings import Wiring
 
 _LTC_KEYS = (
@@ -89,7 +89,11 @@ def from_ncps_ltc(
         sd = {k: np.asarray(v) for k, v in state_dict.items()}
     missing = [k for k in (*_LTC_KEYS, "sparsity_mask", "sensory_sparsity_mask") if k not in sd]
     if missing:
-        raise ValueError(f"state_dict: missing LTC entries {missing}; got keys {sorted(sd)}")
+        raise argument_error(
+            "state_dict",
+            f"an ncps LTC state dict (missing LTC entries {missing})",
+            f"keys {sorted(sd)}",
+        )
     mask, sensory_mask = sd["sparsity_mask"], sd["sensory_sparsity_mask"]
     input_size, units = sensory_mask.shape
     if "output_w" in sd:
@@ -97,8 +101,8 @@ def from_ncps_ltc(
     elif wiring is not None:
         motor = wiring.output_dim
     else:
-        raise ValueError(
-            "wiring: needed to know the motor-neuron count when the state dict has no output_w"
+        raise argument_error(
+            "wiring", "the wiring (its motor-neuron count: the state dict has no output_w)", "None"
         )
     if wiring is None:
         wiring = Wiring.from_adjacency(
@@ -109,7 +113,11 @@ def from_ncps_ltc(
         if not np.array_equal(np.abs(wiring.adjacency_matrix), mask) or not np.array_equal(
             np.abs(wiring.sensory_adjacency_matrix), sensory_mask
         ):
-            raise ValueError("wiring: its adjacency does not match the state dict's sparsity masks")
+            raise argument_error(
+                "wiring",
+                "an adjacency equal to the state dict's sparsity masks",
+                "a wiring whose adjacency does not match them",
+            )
 
     def mapping(w: str, b: str) -> str:
         return "affine" if b in sd else ("linear" if w in sd else "none")
@@ -211,13 +219,17 @@ def from_ncps_cfc(
     if not sd:  # a bare ncps CfCCell / WiredCfCCell state dict
         sd = {k: np.asarray(v) for k, v in state_dict.items()}
     if "ff1.weight" not in sd and not any(k.startswith("layer_") for k in sd):
-        raise ValueError(
-            f"state_dict: no CfC entries (rnn_cell.ff1.*); got keys {sorted(state_dict)}"
+        raise argument_error(
+            "state_dict",
+            "an ncps CfC state dict (rnn_cell.ff1.* entries)",
+            f"keys {sorted(state_dict)}",
         )
     wired = any(k.startswith("layer_") for k in sd)
     if wired:
         if wiring is None:
-            raise ValueError("wiring: a wired CfC state dict needs the wiring it was built with")
+            raise argument_error(
+                "wiring", "the wiring a wired CfC state dict was built with", "None"
+            )
         n_layers = len({k.split(".")[0] for k in sd if k.startswith("layer_")})
         layer_sds = [_strip_prefix(sd, f"layer_{i}.") for i in range(n_layers)]
         input_size = layer_sds[0]["ff1.weight"].shape[1] - layer_sds[0]["ff1.weight"].shape[0]
@@ -225,9 +237,8 @@ def from_ncps_cfc(
         layer_sds = [sd]
     is_pure = "w_tau" in layer_sds[0]
     if is_pure != (mode == "pure"):
-        raise ValueError(
-            f"mode: the state dict is {'' if is_pure else 'not '}a pure-mode CfC, "
-            f"but mode={mode!r} was passed"
+        raise argument_error(
+            "mode", f"{'pure' if is_pure else 'a gated mode'} (the state dict's CfC)", repr(mode)
         )
     proj_size = state_dict["fc.weight"].shape[0] if "fc.weight" in state_dict else None
     mixed = any(k.startswith("lstm.") for k in state_dict)
@@ -240,12 +251,14 @@ def from_ncps_cfc(
             proj_size=proj_size,
         )
         if len(cell.layer_sizes) != n_layers:
-            raise ValueError(
-                f"wiring: it has {len(cell.layer_sizes)} layers, the state dict {n_layers}"
+            raise argument_error(
+                "wiring", f"{n_layers} layers (as in the state dict)", len(cell.layer_sizes)
             )
         for i, (mask, lsd) in enumerate(zip(cell.layer_masks(), layer_sds, strict=True)):
             if "sparsity_mask" in lsd and not np.array_equal(lsd["sparsity_mask"].T, mask):
-                raise ValueError(f"wiring: its layer {i} mask does not match the state dict's")
+                raise argument_error(
+                    "wiring", f"layer {i}'s mask as in the state dict", "a different mask"
+                )
     else:
         backbone = sorted(
             int(k.split(".")[1]) for k in sd if k.startswith("backbone.") and k.endswith(".weight")

@@ -184,10 +184,11 @@ class Fused(Solver):
     needs_fused_form: ClassVar[bool] = True
 
     def integrate(self, f, y, dt, unfolds, args=None):
-        raise ValueError(
-            "solver: the fused solver advances a cell's semi-implicit (conductance) form, "
-            "not a generic vector field; expected Euler(), RK4() or a Diffrax solver here, "
-            "got Fused()"
+        raise argument_error(
+            "solver",
+            "Euler(), RK4() or a Diffrax solver to integrate a generic vector field (the fused "
+            "solver advances a cell's semi-implicit form)",
+            "Fused()",
         )
 
     def __repr__(self) -> str:

@@ -89,12 +89,15 @@ def test_reference_detects_a_converter_that_drops_a_parameter():
 
 
 def test_converter_rejects_mismatched_wiring():
-    with pytest.raises(ValueError, match="wiring: its adjacency does not match"):
+    with pytest.raises(ValueError, match="wiring: expected an adjacency equal to the state dict"):
         from_ncps_ltc(_state_dict("autoncp16_implicit"), wiring=AutoNCP(16, 3, seed=1))
 
 
 def test_converter_reports_missing_entries():
     sd = _state_dict("fc8_implicit")
     del sd["rnn_cell.erev"]
-    with pytest.raises(ValueError, match=r"state_dict: missing LTC entries \['erev'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"state_dict: expected an ncps LTC state dict \(missing LTC entries \['erev'\]\)",
+    ):
         from_ncps_ltc(sd)

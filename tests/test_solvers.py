@@ -79,7 +79,7 @@ def test_fused_solver_is_only_for_cells_with_a_fused_form():
 
     with pytest.raises(ValueError, match="solver: expected Euler.*CTRNNCell has no fused"):
         CTRNNCell(input_size=1, units=2, solver="fused")
-    with pytest.raises(ValueError, match="solver: the fused solver"):
+    with pytest.raises(ValueError, match="solver: expected Euler.*the fused solver"):
         integrate(lambda y: -y, jnp.ones(1), 1.0, Fused(), 2)
 
 

@@ -85,7 +85,7 @@ def test_build_cell_wirings():
         build_cell("ltc", input_size=2, units=4, wiring="autoncp", motor=2)
     # Only ltc and cfc take a wiring: the error names the wiring, not the units.
     for model in ("lstm", "ctgru", "ctrnn", "node"):
-        with pytest.raises(ValueError, match="^wiring: only the models"):
+        with pytest.raises(ValueError, match="^wiring: expected 'fc' for model .*only the models"):
             build_cell(model, input_size=2, units=8, wiring="autoncp")
     assert build_cell("cfc", input_size=2, units=8, wiring="autoncp", motor=2).output_size == 2
     with pytest.raises(ValueError, match="^motor:"):

@@ -78,8 +78,9 @@ def test_four_device_data_parallel_equals_one_device(tmp_path):
     assert abs(r["test1"] - r["test4"]) <= 1e-5 * max(1.0, r["test1"])
     for a, b in zip(r["loss1"], r["loss4"], strict=True):
         assert abs(a - b) <= 1e-5 * max(1.0, a)
-    assert "batch_size: 6 is not divisible by the number of devices (4)" in r["error"]
-    assert r["cli_rc"] == 2 and "--batch-size: 6 is not divisible" in proc.stderr
+    assert "batch_size: expected a multiple of the number of devices (4)" in r["error"]
+    assert "got 6, which is not divisible by 4" in r["error"]
+    assert r["cli_rc"] == 2 and "--batch-size: expected a multiple" in proc.stderr
 
 
 TWO_PROCESSES = textwrap.dedent(

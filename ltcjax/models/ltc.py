@@ -27,7 +27,7 @@ from ltcjax.cell import ContinuousTimeCell
 from ltcjax.custom_types import Dim
 from ltcjax.models.lstm import LSTMParams, init_lstm, lstm_step
 from ltcjax.solvers import Solver
-from ltcjax.validation import check_choice, check_last_axis, check_positive_int
+from ltcjax.validation import argument_error, check_choice, check_last_axis, check_positive_int
 from ltcjax.wirings import Wiring, resolve_wiring
 
 MAPPINGS = ("affine", "linear", "none")
@@ -299,9 +299,10 @@ class LTCCell(ContinuousTimeCell):
         check_last_axis("x", x, self.input_size, "input_size features")
         if self.mixed_memory:
             if not (isinstance(state, tuple | list) and len(state) == 2):
-                raise ValueError(
-                    f"state: expected the pair (v, c) of shapes (..., {self.units}) "
-                    "(mixed_memory=True)"
+                raise argument_error(
+                    "state",
+                    f"the pair (v, c) of shapes (..., {self.units}) (mixed_memory=True)",
+                    type(state).__name__,
                 )
             leaves = state
         else:

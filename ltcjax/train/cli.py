@@ -176,17 +176,22 @@ def build_cell(
     check_choice("wiring", wiring, WIRINGS)
     check_positive_int("units", units)
     if wiring != "fc" and model not in WIRED_MODELS:
-        raise ValueError(
-            f"wiring: only the models {WIRED_MODELS} take a wiring; {model!r} needs "
-            f"wiring 'fc', got {wiring!r}"
+        raise argument_error(
+            "wiring",
+            f"'fc' for model {model!r} (only the models {WIRED_MODELS} take a wiring)",
+            repr(wiring),
         )
     if motor is not None and wiring not in ("ncp", "autoncp"):
-        raise ValueError(
-            f"motor: only the ncp and autoncp wirings have motor neurons, got wiring {wiring!r}"
+        raise argument_error(
+            "motor",
+            "None unless the wiring is ncp or autoncp (the ones with motor neurons)",
+            f"{motor} with wiring {wiring!r}",
         )
     if sparsity is not None and wiring not in ("random", "autoncp"):
-        raise ValueError(
-            f"sparsity: only the random and autoncp wirings take a sparsity, got wiring {wiring!r}"
+        raise argument_error(
+            "sparsity",
+            "None unless the wiring is random or autoncp (the ones with a sparsity)",
+            f"{sparsity} with wiring {wiring!r}",
         )
     motor = 1 if motor is None else motor
     sparsity = 0.5 if sparsity is None else sparsity
@@ -198,9 +203,8 @@ def build_cell(
         spec = Random(units, sparsity_level=sparsity, random_seed=seed)
     elif wiring == "autoncp":
         if motor >= units - 2:
-            raise ValueError(
-                f"units: the autoncp wiring needs more than motor + 2 = {motor + 2} units, "
-                f"got {units}"
+            raise argument_error(
+                "units", f"more than motor + 2 = {motor + 2} for the autoncp wiring", units
             )
         spec = AutoNCP(units, motor, sparsity_level=sparsity, seed=seed)
     else:
@@ -208,13 +212,17 @@ def build_cell(
         command = max(int(0.4 * rest), 1)
         inter = rest - command
         if inter < 1:
-            raise ValueError(f"units: the ncp wiring needs more than motor + 1 units, got {units}")
+            raise argument_error(
+                "units", f"more than motor + 1 = {motor + 1} for the ncp wiring", units
+            )
         spec = NCP(inter, command, motor, inter, command, command, command, seed=seed)
     try:
         return make_cell(model, input_size=input_size, units=spec, **cell_kwargs)
     except TypeError as err:
         names = ", ".join(sorted(cell_kwargs)) or "(none)"
-        raise ValueError(f"model: {model!r} does not accept the options {names} ({err})") from None
+        raise argument_error(
+            "model", f"a model that accepts the options {names}", f"{model!r} ({err})"
+        ) from None
 
 
 def _parser() -> argparse.ArgumentParser:

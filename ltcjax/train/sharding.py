@@ -69,9 +69,9 @@ def check_batch_divisible(batch_size: int, mesh: Mesh | Any, name: str = "batch_
     n = mesh.size
     if batch_size % n:
         raise ValueError(
-            f"{name}: {batch_size} is not divisible by the number of devices ({n}) of the "
-            f"data-parallel mesh; use a multiple of {n} (e.g. {n * max(1, batch_size // n)}) "
-            "or turn data parallelism off (data_parallel=False)"
+            f"{name}: expected a multiple of the number of devices ({n}) of the data-parallel "
+            f"mesh (e.g. {n * max(1, batch_size // n)}), or data parallelism off "
+            f"(data_parallel=False); got {batch_size}, which is not divisible by {n}"
         )
 
 
