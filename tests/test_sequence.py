@@ -283,3 +283,27 @@ def test_training_memory_is_linear_not_quadratic_in_synapses(remat):
     at_128 = _gradient_temp_bytes(units, remat, batch=batch, steps=128)
     floats_per_neuron_and_step = (at_256 - at_128) / (128 * batch * units * 4)
     assert floats_per_neuron_and_step < 32, floats_per_neuron_and_step
+
+
+def test_absolute_times_with_a_scalar_or_per_sequence_t0():
+    """``t0`` may be a scalar or (B,) with batched ``times`` (issue 12 found the scalar
+    case failing with "axis 1 is out of bounds")."""
+    cell = LTCCell(input_size=3, wiring=AutoNCP(10, 2))
+    params = cell.init(jax.random.key(0))
+    x = jax.random.normal(jax.random.key(1), (4, 6, 3))
+    dt = jax.random.uniform(jax.random.key(2), (4, 6), minval=0.1, maxval=1.0)
+    ref, _ = cell.apply(params, x, timespans=dt)
+    ys, _ = cell.apply(params, x, times=jnp.cumsum(dt, 1), t0=0.0)
+    np.testing.assert_allclose(ys, ref, atol=1e-5)
+    shift = jnp.arange(4.0)
+    ys, _ = cell.apply(params, x, times=jnp.cumsum(dt, 1) + shift[:, None], t0=shift)
+    np.testing.assert_allclose(ys, ref, atol=1e-5)
+
+
+@pytest.mark.usefixtures("without_runtime_typechecks")
+def test_t0_of_the_wrong_shape_names_t0():
+    cell = LTCCell(input_size=3, units=4)
+    params = cell.init(jax.random.key(0))
+    times = jnp.cumsum(jnp.ones((4, 6)), 1)
+    with pytest.raises(ValueError, match=r"t0: expected a scalar or shape \(4,\)"):
+        cell.apply(params, jnp.ones((4, 6, 3)), times=times, t0=jnp.zeros(3))
