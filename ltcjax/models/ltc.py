@@ -391,7 +391,9 @@ class Synapses(NamedTuple):
     const_w: Float[Array, " post"]  # sum_i half_w
 
 
-def prepare_synapses(w: Array, erev: Array, sigma: Array, mu: Array, mask: np.ndarray) -> Synapses:
+def prepare_synapses(
+    w: ArrayLike, erev: ArrayLike, sigma: ArrayLike, mu: ArrayLike, mask: np.ndarray
+) -> Synapses:
     """Fold the constant parts of a synapse population (see :class:`Synapses`)."""
     half_w = 0.5 * w if np.all(mask == 1) else 0.5 * w * mask
     half_w_erev = half_w * erev
