@@ -96,3 +96,20 @@ def test_build_cell_wirings():
     # CfC's "minimal" mode is its "pure" mode.
     assert build_cell("cfc", input_size=2, units=4, mode="minimal").mode == "pure"
     assert build_cell("cfc", input_size=2, units=4, mode="no_gate").mode == "no_gate"
+
+
+def test_help_shows_the_defaults(capsys):
+    assert main(["--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    for flag, default in [
+        ("--epochs", "default 10"),
+        ("--batch-size", "default 16"),
+        ("--optimizer", "default adam"),
+        ("--schedule", "default constant"),
+        ("--out", "default runs/train"),
+        ("--lr", "default 0.01"),
+        ("--seed", "default 0"),
+    ]:
+        after = text.split(f"{flag} ", 1)[1]
+        assert default in after.split(" --", 1)[0], (flag, default)
+    assert "'adamw'" in text and "'warmup_cosine'" in text  # the choices are listed

@@ -18,6 +18,7 @@ import numpy as np
 
 from ltcjax.data.dataset import Splits, load_npz_splits
 from ltcjax.data.synthetic import make_synthetic
+from ltcjax.train.config import OPTIMIZERS, SCHEDULES
 from ltcjax.validation import argument_error, check_choice, check_positive_int
 
 __all__ = [
@@ -250,19 +251,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--solver", default=None, help="ODE solver of the cell (e.g. fused, euler)")
     p.add_argument("--ode-unfolds", type=int, default=None, help="solver sub-steps")
     p.add_argument("--constraint", default=None, help="LTC positivity: softplus or clip")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--epochs", type=int, default=10, help="passes over the data (default 10)")
+    p.add_argument(
+        "--batch-size", type=int, default=16, help="sequences per training step (default 16)"
+    )
     p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
-    p.add_argument("--optimizer", default="adam")
-    p.add_argument("--schedule", default="constant")
+    p.add_argument("--optimizer", default="adam", help=f"one of {OPTIMIZERS} (default adam)")
+    p.add_argument("--schedule", default="constant", help=f"one of {SCHEDULES} (default constant)")
     p.add_argument("--grad-clip", type=float, default=None, help="global-norm clipping")
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="parameters and shuffling (default 0)")
     p.add_argument("--num-sequences", type=int, default=512, help="synthetic data size")
     p.add_argument("--seq-len", type=int, default=48, help="synthetic sequence length")
-    p.add_argument("--out", default="runs/train", help="output directory")
+    p.add_argument("--out", default="runs/train", help="output directory (default runs/train)")
     p.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
-    p.add_argument("--data-parallel", choices=("auto", "on", "off"), default="auto")
+    p.add_argument(
+        "--data-parallel",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="shard batches over all devices (default auto: when there are several)",
+    )
     p.add_argument("--export", action="store_true", help="export the best model to OUT/export")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
