@@ -35,10 +35,16 @@ from jaxtyping import Array, ArrayLike, Float
 from ltcjax.custom_types import Dim, PyTree
 from ltcjax.deprecation import warn_renamed
 from ltcjax.sequence import unroll
-from ltcjax.solvers import Solver, as_solver
-from ltcjax.validation import argument_error, check_dt, check_state, float_dtype
+from ltcjax.solvers import as_solver
+from ltcjax.validation import (
+    argument_error,
+    check_dt,
+    check_last_axis,
+    check_state,
+    float_dtype,
+)
 
-__all__ = ["ContinuousTimeCell", "RecurrentCell"]
+__all__ = ["ContinuousTimeCell", "RecurrentCell", "checked_step", "step_any_batch"]
 
 
 class RecurrentCell(abc.ABC):
@@ -156,17 +162,9 @@ class RecurrentCell(abc.ABC):
             >>> y.shape
             (3, 4)
         """
-        x = jnp.asarray(x)
-        if x.ndim != 2 or x.shape[-1] != self.input_size:
-            raise argument_error("x", f"shape (batch, {self.input_size})", tuple(x.shape))
-        dtype = float_dtype(params)
-        check_state(self, state, x.shape[:1], dtype, f"batch {x.shape[0]} from x")
-        if jnp.ndim(dt) > 1 or (jnp.ndim(dt) == 1 and jnp.shape(dt) != x.shape[:1]):
-            raise argument_error("dt", f"a scalar or shape ({x.shape[0]},)", jnp.shape(dt))
-        check_dt(dt)
-        dt = jnp.broadcast_to(jnp.asarray(dt, dtype=dtype), x.shape[:1])
-        keys = None if key is None else jax.random.split(key, x.shape[0])
-        return self.step_many(params, state, x, dt, keys)
+        if jnp.ndim(x) != 2 or jnp.shape(x)[-1] != self.input_size:
+            raise argument_error("x", f"shape (batch, {self.input_size})", jnp.shape(x))
+        return checked_step(self, params, state, x, dt, key=key)
 
     def step_many(
         self,
@@ -321,12 +319,65 @@ class ContinuousTimeCell(RecurrentCell):
         return state, self.readout(params, state, x)
 
 
-def solver_of(cell: RecurrentCell) -> Solver | None:
-    """The cell's solver, or None for a discrete-time cell.
+def step_any_batch(
+    cell: RecurrentCell,
+    params: PyTree,
+    state: PyTree,
+    x: Float[Array, "*batch features"],
+    dt: Float[Array, "*batch"],
+    keys: jax.Array | None = None,
+) -> tuple[PyTree, Float[Array, "*batch outputs"]]:
+    """Unchecked ``cell.step`` over any number of leading batch axes of ``x`` (and of
+    ``state``); ``dt`` (and ``keys``, one PRNG key per row, if given) have the batch shape."""
+    batch_shape = x.shape[:-1]
+    flat = lambda a: a.reshape(-1, *a.shape[len(batch_shape) :])  # noqa: E731
+    flat_keys = None if keys is None else keys.reshape(-1)
+    state, y = cell.step_many(params, jax.tree.map(flat, state), flat(x), dt.reshape(-1), flat_keys)
+    unflat = lambda a: a.reshape(*batch_shape, *a.shape[1:])  # noqa: E731
+    return jax.tree.map(unflat, state), unflat(y)
+
+
+def checked_step(
+    cell: RecurrentCell,
+    params: PyTree,
+    state: PyTree,
+    x: Float[ArrayLike, "*batch features"],
+    dt: Float[ArrayLike, "*batch"] | float = 1.0,
+    *,
+    key: jax.Array | None = None,
+) -> tuple[PyTree, Float[Array, "*batch outputs"]]:
+    """One checked step: ``state, y = checked_step(cell, params, state, x, dt)``.
+
+    ``x`` has shape ``(input_size,)`` or ``(*batch, input_size)``; ``state`` is shaped like
+    ``cell.initial_state(batch)``; ``dt`` is a scalar or has shape ``batch``, and a concrete
+    ``dt`` (outside ``jit``) must be finite and >= 0. Otherwise a ValueError names ``x``,
+    ``state`` or ``dt``. ``key`` (stochastic cells) is split over the batch. This is
+    ``cell.step_batch`` without its restriction to one batch axis, and every framework
+    adapter's ``Recurrent.step``.
 
     Example:
-        >>> from ltcjax import LSTMCell, LTCCell
-        >>> solver_of(LTCCell(input_size=1, units=2)), solver_of(LSTMCell(input_size=1, units=2))
-        (Fused(), None)
+        >>> import jax, jax.numpy as jnp
+        >>> from ltcjax import LTCCell
+        >>> cell = LTCCell(input_size=2, units=4)
+        >>> params = cell.init(jax.random.key(0))
+        >>> state, y = checked_step(cell, params, cell.initial_state(), jnp.ones(2), 0.5)
+        >>> y.shape
+        (4,)
+        >>> checked_step(cell, params, cell.initial_state(), jnp.ones((3, 2)))
+        Traceback (most recent call last):
+        ...
+        ValueError: state: expected shape (3, 4) (batch shape (3,) of x, state_size 4), got (4,)
     """
-    return cell.solver if isinstance(cell, ContinuousTimeCell) else None
+    x = jnp.asarray(x)
+    check_last_axis("x", x, cell.input_size, "input_size features")
+    batch_shape = x.shape[:-1]
+    dtype = float_dtype(params)
+    check_state(cell, state, batch_shape, dtype, f"batch shape {batch_shape} of x")
+    if jnp.shape(dt) not in ((), batch_shape):
+        raise argument_error("dt", f"a scalar or shape {batch_shape} (from x)", jnp.shape(dt))
+    check_dt(dt)
+    dt = jnp.broadcast_to(jnp.asarray(dt, dtype), batch_shape)
+    keys = None
+    if key is not None:
+        keys = jax.random.split(key, math.prod(batch_shape)).reshape(batch_shape)
+    return step_any_batch(cell, params, state, x, dt, keys)
