@@ -34,14 +34,14 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ltcjax.custom_types import Dim, PyTree
 from ltcjax.deprecation import warn_renamed
-from ltcjax.sequence import unroll
+from ltcjax.precision import Precision, cast_floating
+from ltcjax.sequence import resolve_precision, step_compute_dtype, unroll
 from ltcjax.solvers import as_solver
 from ltcjax.validation import (
     argument_error,
     check_dt,
     check_last_axis,
     check_state,
-    float_dtype,
 )
 
 __all__ = ["ContinuousTimeCell", "RecurrentCell", "checked_step", "step_any_batch"]
@@ -134,23 +134,33 @@ class RecurrentCell(abc.ABC):
         (identity unless the cell has a constraint, e.g. ``LTCCell(constraint="clip")``)."""
         return params
 
+    def sequence_kernel(self) -> Callable[..., tuple[Array, PyTree]] | None:
+        """A function that runs a whole batch of sequences at once, or None (default): then
+        :func:`ltcjax.unroll` scans :meth:`step_many`. Called as ``f(params, state, inputs,
+        timespans, valid) -> (outputs, final_state)`` with inputs (B, T, F), timespans
+        (B, T), valid (B, T) or None, outputs (B, T, O) holding the last valid output at
+        padded steps (``LTCCell(backend="pallas")``'s kernel)."""
+        return None
+
     # -- what every cell inherits ---------------------------------------------------------
     def step_batch(
         self,
         params: PyTree,
         state: PyTree,
         x: Float[ArrayLike, "batch features"],
-        dt: Float[ArrayLike, "*batch"] | float = 1.0,
+        dt: Float[ArrayLike, "*batch"] | Float[ArrayLike, ""] | float = 1.0,
         *,
         key: jax.Array | None = None,
+        precision: Precision | str | None = None,
     ) -> tuple[PyTree, Float[Array, "batch outputs"]]:
         """One checked step for a batch: ``x`` of shape (B, F), ``dt`` scalar or (B,).
 
         This is the streaming / online entry point (control loops): call it once per new
         observation, carrying the state. ``state`` must be shaped like
-        ``cell.initial_state((B,))``; a concrete ``dt`` (outside ``jit``) must be finite and
-        >= 0, otherwise a ValueError names the argument. ``key`` (stochastic cells) is split
-        over the batch.
+        ``cell.initial_state((B,))``; ``dt`` must be finite and >= 0 (checked at run time
+        under ``jit``, see :func:`ltcjax.runtime_checks`), otherwise a ValueError names the
+        argument. ``key`` (stochastic cells) is split over the batch; ``precision`` as in
+        :func:`ltcjax.unroll`.
 
         Example:
             >>> import jax, jax.numpy as jnp
@@ -164,7 +174,7 @@ class RecurrentCell(abc.ABC):
         """
         if jnp.ndim(x) != 2 or jnp.shape(x)[-1] != self.input_size:
             raise argument_error("x", f"shape (batch, {self.input_size})", jnp.shape(x))
-        return checked_step(self, params, state, x, dt, key=key)
+        return checked_step(self, params, state, x, dt, key=key, precision=precision)
 
     def step_many(
         self,
@@ -342,16 +352,19 @@ def checked_step(
     params: PyTree,
     state: PyTree,
     x: Float[ArrayLike, "*batch features"],
-    dt: Float[ArrayLike, "*batch"] | float = 1.0,
+    dt: Float[ArrayLike, "*batch"] | Float[ArrayLike, ""] | float = 1.0,
     *,
     key: jax.Array | None = None,
+    precision: Precision | str | None = None,
 ) -> tuple[PyTree, Float[Array, "*batch outputs"]]:
     """One checked step: ``state, y = checked_step(cell, params, state, x, dt)``.
 
     ``x`` has shape ``(input_size,)`` or ``(*batch, input_size)``; ``state`` is shaped like
-    ``cell.initial_state(batch)``; ``dt`` is a scalar or has shape ``batch``, and a concrete
-    ``dt`` (outside ``jit``) must be finite and >= 0. Otherwise a ValueError names ``x``,
-    ``state`` or ``dt``. ``key`` (stochastic cells) is split over the batch. This is
+    ``cell.initial_state(batch)``; ``dt`` is a scalar or has shape ``batch`` and must be
+    finite and >= 0 (at run time under ``jit``); ``params`` must come from ``cell.init``.
+    Otherwise a ValueError names ``x``, ``state``, ``dt`` or ``params``. ``key``
+    (stochastic cells) is split over the batch. The new state has the dtype of ``state``;
+    ``precision`` (a :class:`ltcjax.Precision` or its name) may set the arithmetic's. This is
     ``cell.step_batch`` without its restriction to one batch axis, and every framework
     adapter's ``Recurrent.step``.
 
@@ -371,13 +384,18 @@ def checked_step(
     x = jnp.asarray(x)
     check_last_axis("x", x, cell.input_size, "input_size features")
     batch_shape = x.shape[:-1]
-    dtype = float_dtype(params)
+    params, dtype, compute = resolve_precision(cell, params, precision)
     check_state(cell, state, batch_shape, dtype, f"batch shape {batch_shape} of x")
     if jnp.shape(dt) not in ((), batch_shape):
         raise argument_error("dt", f"a scalar or shape {batch_shape} (from x)", jnp.shape(dt))
     check_dt(dt)
-    dt = jnp.broadcast_to(jnp.asarray(dt, dtype), batch_shape)
+    state_compute = step_compute_dtype(cell, compute)
+    dt = jnp.broadcast_to(jnp.asarray(dt, state_compute or dtype), batch_shape)
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(compute or dtype)
     keys = None
     if key is not None:
         keys = jax.random.split(key, math.prod(batch_shape)).reshape(batch_shape)
-    return step_any_batch(cell, params, state, x, dt, keys)
+    new_state, y = step_any_batch(cell, params, cast_floating(state, state_compute), x, dt, keys)
+    new_state = jax.tree.map(lambda new, old: new.astype(jnp.result_type(old)), new_state, state)
+    return new_state, y

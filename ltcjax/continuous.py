@@ -268,8 +268,8 @@ def validate_times(
     """Raise a ValueError naming the argument if concrete times are unusable.
 
     ``times`` (B, T) or (T,) must be finite and non-decreasing over the valid (unmasked)
-    entries and not before ``t0``; ``query_times`` must be finite and >= ``t0`` (or the
-    first valid observation time). :func:`odeint_sequence` calls this on concrete inputs;
+    entries and not before ``t0``; ``query_times`` must be finite and, if ``t0`` is given,
+    >= ``t0``. :func:`odeint_sequence` calls this on concrete inputs;
     inside ``jit`` the same checks set the status :data:`INVALID_TIMES` instead.
 
     Example:
@@ -315,11 +315,9 @@ def validate_times(
         qs = np.asarray(query_times, np.float64)
         if not np.all(np.isfinite(qs)):
             raise argument_error("query_times", "finite times", "NaN or inf")
-        if starts is None:
-            starts = np.array([r[o][0] if o.any() else np.inf for r, o in zip(ts, ok, strict=True)])
         qs = np.broadcast_to(np.atleast_2d(qs), (ts.shape[0], qs.shape[-1]))
         for b in range(ts.shape[0]):
-            if qs.shape[1] and np.isfinite(starts[b]) and qs[b].min() < starts[b]:
+            if starts is not None and qs.shape[1] and qs[b].min() < starts[b]:
                 raise argument_error(
                     "query_times",
                     "times >= each sequence's start time",
@@ -360,7 +358,8 @@ def odeint_sequence(
             between sequences; a (T,) grid with batched inputs is shared). Finite and
             non-decreasing over the valid observations.
         t0: (B,) or scalar start time, where ``initial_state`` holds. Default: each
-            sequence's first valid observation time (the first input then acts for zero
+            sequence's first valid observation time, or its earliest query time if that is
+            earlier (with the first observation at ``t0``, the first input acts for zero
             time, so ``outputs[:, 0]`` reads the initial state).
         solver: a :class:`~ltcjax.solvers.DiffraxSolver` (tolerances, ``max_steps`` for
             each whole sequence, adjoint, ``dt0``, ``throw``), or a shorthand
@@ -381,7 +380,7 @@ def odeint_sequence(
         lengths: (B,) number of valid observations; exclusive with ``mask``.
         initial_state: (B, N) or (N,) state at ``t0`` (default zeros).
         query_times: (Q,) shared or (B, Q) per-sequence times at which to report the state
-            (dense output), in any order, >= ``t0``; query times after the last observation
+            (dense output), in any order, >= ``t0`` if given; query times after the last observation
             hold the last input (continuous-time forecasting).
         **deprecated: ``rtol``, ``atol``, ``max_steps``, ``adjoint``, ``dt0``, ``throw``:
             deprecated overrides of the solver's fields (a DeprecationWarning; put them in
@@ -501,8 +500,11 @@ def _relative_window(xs, ts, valid, t0, qs, dtype) -> _Window:
     steps = ts.shape[0]
     idx = jnp.arange(steps)
     first = jnp.argmax(valid)
-    if t0 is None:
-        t0 = jnp.where(jnp.any(valid), ts[first], 0).astype(dtype)
+    if t0 is None:  # the first valid observation, or an earlier query time
+        t0 = jnp.where(jnp.any(valid), ts[first], jnp.inf)
+        if qs is not None:
+            t0 = jnp.minimum(t0, jnp.min(jnp.where(jnp.isfinite(qs), qs, jnp.inf), initial=jnp.inf))
+        t0 = jnp.where(jnp.isfinite(t0), t0, 0).astype(dtype)
     finite = jnp.all(jnp.where(valid, jnp.isfinite(ts), True)) & jnp.isfinite(t0)
     last_valid = jax.lax.cummax(jnp.where(valid, idx, -1))
     filled = jnp.where(last_valid >= 0, ts[jnp.maximum(last_valid, 0)], t0)

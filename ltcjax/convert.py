@@ -1,4 +1,4 @@
-"""Import trained weights from ncps (PyTorch) models.
+"""Import trained weights from ncps (PyTorch) models, and export LTC weights back to them.
 
 The converters take a state dict as a mapping of names to numpy arrays (so torch is not
 needed at import time): ``{k: v.detach().numpy() for k, v in model.state_dict().items()}``.
@@ -15,7 +15,7 @@ import numpy as np
 from ltcjax.models.cfc import MODES, CfCCell, CfCLayerParams, CfCParams, Dense
 from ltcjax.models.lstm import LSTMParams
 from ltcjax.models.ltc import LTCCell, LTCParams
-from ltcjax.validation import argument_error, check_choice
+from ltcjax.validation import argument_error, check_choice, check_params
 from ltcjax.wirings import Wiring
 
 _LTC_KEYS = (
@@ -147,6 +147,38 @@ def from_ncps_ltc(
         memory=memory,
     )
     return cell, params
+
+
+def to_ncps_ltc(cell: LTCCell, params: LTCParams) -> dict[str, np.ndarray]:
+    """The ncps ``LTC`` state dict (keys ``rnn_cell.*``, and ``lstm.*`` with mixed memory) of
+    an LTC: the inverse of :func:`from_ncps_ltc`. Load it into torch with
+    ``model.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})``; the ncps
+    model must be built with the same wiring and options (``implicit_param_constraints``
+    is True for ``constraint="softplus"``).
+
+    Example:
+        >>> import jax, numpy as np
+        >>> from ltcjax import LTCCell
+        >>> cell = LTCCell(input_size=2, units=3)
+        >>> params = cell.init(jax.random.key(0))
+        >>> _, back = from_ncps_ltc(to_ncps_ltc(cell, params))
+        >>> bool(np.array_equal(back.w, params.w))
+        True
+    """
+    check_params(cell, params)
+    sd = {
+        f"rnn_cell.{k}": np.asarray(v)
+        for k, v in params._asdict().items()
+        if v is not None and k != "memory"
+    }
+    mask, sensory_mask = cell.sparsity_masks()
+    sd["rnn_cell.sparsity_mask"], sd["rnn_cell.sensory_sparsity_mask"] = mask, sensory_mask
+    if params.memory is not None:
+        m = params.memory
+        sd["lstm.input_map.weight"] = np.asarray(m.input_kernel).T
+        sd["lstm.input_map.bias"] = np.asarray(m.input_bias)
+        sd["lstm.recurrent_map.weight"] = np.asarray(m.recurrent_kernel).T
+    return sd
 
 
 def _dense(sd: Mapping[str, np.ndarray], name: str, dtype: Any) -> Dense:

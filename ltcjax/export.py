@@ -98,7 +98,11 @@ def export_model(
         jax.ShapeDtypeStruct((b, t), dtype),
     )
     kwargs = {} if platforms is None else {"platforms": tuple(platforms)}
-    exported = jax_export.export(jax.jit(infer), **kwargs)(*args)
+    # Host callbacks (the run-time value checks) cannot be serialized: trace without them.
+    from ltcjax.validation import runtime_checks
+
+    with runtime_checks(False):
+        exported = jax_export.export(jax.jit(infer), **kwargs)(*args)
     (path / "model.stablehlo").write_bytes(exported.serialize())
     np.savez(path / "params.npz", **{f"leaf_{i}": leaf for i, leaf in enumerate(leaves)})
     out_shape = exported.out_avals[0].shape

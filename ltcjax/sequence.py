@@ -21,11 +21,14 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from ltcjax.custom_types import Dim, PyTree
+from ltcjax.precision import Precision, as_precision, cast_floating
 from ltcjax.validation import (
     argument_error,
+    check_finite,
+    check_params,
     check_state,
-    float_dtype,
-    is_concrete,
+    check_values,
+    state_dtype,
     validate_timespans,
 )
 
@@ -36,6 +39,9 @@ __all__ = [
     "build_valid_mask",
     "check_initial_state",
     "check_sequence_inputs",
+    "precision_step",
+    "step_compute_dtype",
+    "resolve_precision",
     "timespans_from_times",
     "unroll",
     "validate_timespans",
@@ -57,6 +63,7 @@ def unroll(
     times: Float[ArrayLike, "*#batch time"] | None = None,
     t0: Float[ArrayLike, "*#batch"] | float | None = None,
     key: jax.Array | None = None,
+    precision: Precision | str | None = None,
 ) -> tuple[Float[Array, "*batch time outputs"] | Float[Array, "*batch outputs"], PyTree]:
     """Apply ``cell`` to a sequence and return ``(outputs, final_state)``.
 
@@ -65,7 +72,8 @@ def unroll(
         params: the cell's parameters, from ``cell.init``.
         inputs: (B, T, F) batched, or (T, F) for a single sequence.
         timespans: elapsed time before each observation: (B, T) per sequence, (T,) shared
-            by the batch, or a scalar. Default 1.0. Must be finite and >= 0.
+            by the batch, or a scalar. Default 1.0. Must be finite and >= 0 at valid steps
+            (padded steps, see ``mask``, may hold anything, even NaN).
         mask: (B, T) booleans, False at padded steps; a padded step leaves the state (and
             the last output) unchanged. Exclusive with ``lengths``.
         lengths: (B,) number of valid steps of each sequence (steps after it are padding).
@@ -105,30 +113,42 @@ def unroll(
         >>> ys.shape, h.shape
         ((4, 10, 6), (4, 6))
     """
-    dtype = float_dtype(params)
     if solver is not None:
         cell = cell.with_solver(solver)
+    params, dtype, compute = resolve_precision(cell, params, precision)
     if times is not None:
         if timespans is not None:
             raise argument_error("times, timespans", "at most one of them", "both")
         timespans = timespans_from_times(times, t0)
     elif t0 is not None:
         raise argument_error("t0", "None unless times= is given", repr(t0))
-    inputs, batched = check_sequence_inputs(cell, inputs, dtype)
+    inputs, batched = check_sequence_inputs(cell, inputs, compute or dtype)
     batch, steps = inputs.shape[:2]
 
-    ts = _broadcast_timespans(timespans, batch, steps, batched, dtype)
     valid = build_valid_mask(mask, lengths, batch, steps, batched)
+    ts = _broadcast_timespans(timespans, batch, steps, batched, dtype)
+    if valid is not None:  # padded steps may hold anything (even NaN): they are not used
+        ts = jnp.where(valid, ts, jnp.zeros((), ts.dtype))
+    validate_timespans(ts)
 
     if initial_state is None:
         state = cell.initial_state((batch,), dtype)
     else:
         state = check_initial_state(cell, initial_state, batch, batched, dtype)
+        check_finite("initial_state", state)
     keys = None
     if key is not None and cell.is_stochastic:
         keys = jax.random.split(key, batch)
 
-    step = cell.step_many
+    run_sequence = cell.sequence_kernel() if keys is None and compute is None else None
+    if run_sequence is not None:  # the whole sequence in one kernel (LTCCell(backend="pallas"))
+        ys, final_state = run_sequence(params, state, inputs, ts, valid)
+        outputs = ys if return_sequences else ys[:, -1]
+        if not batched:
+            outputs, final_state = outputs[0], jax.tree.map(lambda s: s[0], final_state)
+        return outputs, final_state
+
+    step = precision_step(cell, compute)
     if remat is None:
         remat = cell.remat_by_default
     if remat:
@@ -168,6 +188,46 @@ def unroll(
     return outputs, final_state
 
 
+def resolve_precision(
+    cell: RecurrentCell, params: PyTree, precision: Precision | str | None
+) -> tuple[PyTree, Any, Any]:
+    """Check ``params`` against ``cell`` and apply a precision policy: returns the params
+    (cast to the compute dtype if the policy has one), the state dtype, and the compute dtype
+    (None: no cast)."""
+    check_params(cell, params)
+    policy = as_precision(precision)
+    if policy is None:
+        return params, state_dtype(params), None
+    dtype = policy.state_dtype_for(params)
+    return cast_floating(params, policy.compute_dtype), dtype, policy.compute_dtype
+
+
+def step_compute_dtype(cell: RecurrentCell, compute: Any) -> Any:
+    """The dtype a step's state is cast to: ``compute``, except None for an adaptive (Diffrax)
+    solver, whose error control needs more than half precision's 8-11 significant bits (it
+    integrates in the state's dtype; the params and inputs keep the compute dtype)."""
+    if getattr(getattr(cell, "solver", None), "is_adaptive", False):
+        return None
+    return compute
+
+
+def precision_step(cell: RecurrentCell, compute: Any) -> Any:
+    """``cell.step_many`` that casts the state and elapsed times to ``compute`` (if not None,
+    and the cell's solver is not adaptive) before the step and returns the new state in the
+    dtype of the state it was given."""
+
+    compute = step_compute_dtype(cell, compute)
+
+    def step(params: PyTree, state: PyTree, x: Array, dt: Array, keys: Any) -> Any:
+        if compute is not None:
+            dt = dt.astype(compute)
+        new_state, y = cell.step_many(params, cast_floating(state, compute), x, dt, keys)
+        new_state = jax.tree.map(lambda new, old: new.astype(old.dtype), new_state, state)
+        return new_state, y
+
+    return step
+
+
 def timespans_from_times(
     times: Float[ArrayLike, "*batch time"] | Sequence[Any],
     t0: Float[ArrayLike, "*#batch"] | float | None = None,
@@ -188,14 +248,24 @@ def timespans_from_times(
         if t0.ndim > 1 or (t0.ndim == 1 and t0.shape != times.shape[:-1]):
             raise argument_error("t0", f"a scalar or shape {times.shape[:-1]}", t0.shape)
         start = jnp.broadcast_to(t0[..., None], (*times.shape[:-1], 1))
-    if is_concrete(times) and is_concrete(start):
-        if not np.all(np.isfinite(np.asarray(times))):
-            raise argument_error("times", "finite observation times", "NaN or inf")
-        if np.any(np.diff(np.asarray(times), axis=-1) < 0):
-            raise argument_error("times", "non-decreasing observation times", "a decrease")
-        if np.any(np.asarray(times)[..., :1] < np.asarray(start)):
-            raise argument_error("t0", "t0 <= the first observation time", "a later t0")
+    check_values(_summarise_times, _times_message, times, start)
     return jnp.diff(times, axis=-1, prepend=start)
+
+
+def _summarise_times(xp: Any, times: Any, start: Any) -> tuple[Any, Any, Any]:
+    finite = xp.all(xp.isfinite(times))
+    increasing = xp.all(xp.diff(times, axis=-1) >= 0) if times.shape[-1] > 1 else True
+    return finite, xp.asarray(increasing), xp.all(times[..., :1] >= start)
+
+
+def _times_message(finite: Any, increasing: Any, after_start: Any) -> str | None:
+    if not np.all(finite):
+        return str(argument_error("times", "finite observation times", "NaN or inf"))
+    if not np.all(increasing):
+        return str(argument_error("times", "non-decreasing observation times", "a decrease"))
+    if not np.all(after_start):
+        return str(argument_error("t0", "t0 <= the first observation time", "a later t0"))
+    return None
 
 
 def check_sequence_inputs(
@@ -230,8 +300,6 @@ def _broadcast_timespans(
 ) -> Float[Array, "batch time"]:
     if timespans is None:
         return jnp.ones((batch, steps), dtype)
-    if is_concrete(timespans):
-        validate_timespans(timespans)
     ts = jnp.asarray(timespans, dtype)
     if ts.ndim == 0:
         return jnp.full((batch, steps), ts)
@@ -268,8 +336,11 @@ def build_valid_mask(
             raise argument_error("lengths", f"shape ({batch},)", tuple(lengths.shape))
         if not jnp.issubdtype(lengths.dtype, jnp.integer):
             raise argument_error("lengths", "integers", f"dtype {lengths.dtype}")
-        if is_concrete(lengths) and (np.any(np.asarray(lengths) < 0)):
-            raise argument_error("lengths", "values >= 0", int(np.min(np.asarray(lengths))))
+        check_values(
+            lambda xp, n: (xp.min(n), xp.max(n)),
+            lambda lo, hi: _lengths_message(lo, hi, steps),
+            lengths,
+        )
         return jnp.arange(steps)[None, :] < lengths[:, None]
     if mask is not None:
         mask = jnp.asarray(mask)
@@ -282,7 +353,18 @@ def build_valid_mask(
                 "time axes",
                 tuple(mask.shape),
             )
-        return mask.astype(bool)
+        if mask.dtype != jnp.bool_:
+            raise argument_error("mask", "booleans (True at valid steps)", f"dtype {mask.dtype}")
+        return mask
+    return None
+
+
+def _lengths_message(lo: Any, hi: Any, steps: Dim) -> str | None:
+    expected = f"values in [0, {steps}] (the number of valid steps of each sequence)"
+    if np.min(lo) < 0:
+        return str(argument_error("lengths", expected, int(np.min(lo))))
+    if np.max(hi) > steps:
+        return str(argument_error("lengths", expected, int(np.max(hi))))
     return None
 
 

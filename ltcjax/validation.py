@@ -14,8 +14,11 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import jax
@@ -27,6 +30,9 @@ from ltcjax.custom_types import Dim, PyTree
 
 __all__ = [
     "argument_error",
+    "check_finite",
+    "check_params",
+    "check_values",
     "check_choice",
     "check_dt",
     "check_int",
@@ -36,6 +42,10 @@ __all__ = [
     "check_state",
     "float_dtype",
     "is_concrete",
+    "runtime_checks",
+    "runtime_checks_enabled",
+    "set_runtime_checks",
+    "state_dtype",
     "validate_timespans",
 ]
 
@@ -67,6 +77,181 @@ def float_dtype(params: PyTree) -> Any:
     if not leaves:
         return jnp.dtype(jnp.float32)
     return jnp.result_type(*leaves)
+
+
+def state_dtype(params: PyTree) -> Any:
+    """The dtype the recurrent state (and elapsed times) are kept in: the params' widest float
+    dtype, but at least float32, so that half-precision parameters and inputs never round the
+    state that is carried from step to step (see docs/reliability.md).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> state_dtype({"w": jnp.ones(2, jnp.bfloat16)}), state_dtype({"w": jnp.ones(2)})
+        (dtype('float32'), dtype('float32'))
+    """
+    return jnp.promote_types(float_dtype(params), jnp.float32)
+
+
+# ---------------------------------------------------------------------------------------
+# Checks of values: eager when the values are concrete, at run time under jit/vmap/grad.
+
+_RUNTIME_CHECKS = os.environ.get("LTCJAX_RUNTIME_CHECKS", "1").strip().lower() not in (
+    "0",
+    "false",
+    "off",
+    "no",
+)
+
+
+def runtime_checks_enabled() -> bool:
+    """Whether value checks are compiled into traced (jitted) code; see :func:`runtime_checks`."""
+    return _RUNTIME_CHECKS
+
+
+def set_runtime_checks(enabled: bool) -> None:
+    """Turn the run-time value checks on or off for code traced from now on (a function
+    already jitted keeps what it was traced with). Also: ``LTCJAX_RUNTIME_CHECKS=0`` in the
+    environment before importing ltcjax."""
+    global _RUNTIME_CHECKS
+    _RUNTIME_CHECKS = bool(enabled)
+
+
+@contextlib.contextmanager
+def runtime_checks(enabled: bool) -> Iterator[None]:
+    """Context manager: run-time value checks on or off while tracing inside it.
+
+    Values that are concrete (outside ``jit``) are always checked; this switch decides
+    whether the same checks are compiled into jitted, vmapped or differentiated code (as a
+    host callback that raises; off saves a few percent per step, see docs/reliability.md).
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> import ltcjax
+        >>> cell = ltcjax.LTCCell(input_size=1, units=2)
+        >>> params = cell.init(jax.random.key(0))
+        >>> with ltcjax.runtime_checks(False):
+        ...     f = jax.jit(lambda ts: cell.apply(params, jnp.ones((1, 3, 1)), timespans=ts)[0])
+        ...     ys = f(jnp.array([[1.0, jnp.nan, 1.0]]))  # not checked: the state freezes
+    """
+    global _RUNTIME_CHECKS
+    previous = _RUNTIME_CHECKS
+    _RUNTIME_CHECKS = bool(enabled)
+    try:
+        yield
+    finally:
+        _RUNTIME_CHECKS = previous
+
+
+def check_values(
+    summarise: Callable[..., Any],
+    message: Callable[..., str | None],
+    *values: Any,
+) -> None:
+    """Raise ``ValueError(message(...))`` if ``message`` of the summaries of ``values`` is
+    not None, eagerly for concrete values and at run time inside ``jit``/``vmap``/``grad``.
+
+    ``summarise(xp, *values)`` maps the arrays to a few small arrays with the array module
+    ``xp``: NumPy for concrete values (no compilation), ``jax.numpy`` for traced ones (on the
+    device, so only the summaries travel to the host); ``message`` receives them as NumPy
+    arrays (with extra leading axes under ``vmap``: reduce with ``np.any``/``np.min``) and returns
+    the error message or None. Under ``jit`` the error surfaces as a ``JaxRuntimeError``
+    whose text contains the message, when the result is computed.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, numpy as np
+        >>> def nonneg(x):
+        ...     check_values(lambda xp, x: xp.min(x),
+        ...                  lambda m: None if np.min(m) >= 0 else f"x: got {m}", x)
+        ...     return x
+        >>> nonneg(jnp.array([1.0, -2.0]))
+        Traceback (most recent call last):
+        ...
+        ValueError: x: got -2.0
+    """
+    if is_concrete(values):  # also constants inside a jit trace
+        summaries = _as_tuple(summarise(np, *(np.asarray(v) for v in values)))
+        msg = message(*(np.asarray(s) for s in summaries))
+        if msg is not None:
+            raise ValueError(msg)
+        return
+    if not _RUNTIME_CHECKS:
+        return
+
+    def on_host(*summaries: Any) -> None:
+        msg = message(*(np.asarray(s) for s in summaries))
+        if msg is not None:
+            raise ValueError(msg)
+
+    jax.debug.callback(on_host, *_as_tuple(summarise(jnp, *(jnp.asarray(v) for v in values))))
+
+
+def _as_tuple(x: Any) -> tuple[Any, ...]:
+    return x if isinstance(x, tuple) else (x,)
+
+
+def check_finite(name: str, value: PyTree, expected: str = "finite values") -> None:
+    """Raise (eagerly, or at run time under ``jit``) if a float leaf of ``value`` holds NaN
+    or inf.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> check_finite("initial_state", jnp.array([0.0, jnp.nan]))
+        Traceback (most recent call last):
+        ...
+        ValueError: initial_state: expected finite values, got NaN or inf
+    """
+    leaves = [
+        leaf
+        for leaf in jax.tree.leaves(value)
+        if jnp.issubdtype(jnp.result_type(leaf), jnp.inexact)
+    ]
+    if not leaves:
+        return
+    check_values(
+        lambda xp, *xs: xp.all(xp.stack([xp.all(xp.isfinite(x)) for x in xs])),
+        lambda ok: None if np.all(ok) else str(argument_error(name, expected, "NaN or inf")),
+        *leaves,
+    )
+
+
+def check_params(cell: Any, params: PyTree) -> None:
+    """Raise unless ``params`` have the structure and shapes ``cell.init`` gives (any float
+    dtype): e.g. the parameters of another cell, or of another wiring, name ``params``.
+
+    Example:
+        >>> import jax
+        >>> from ltcjax import LTCCell
+        >>> p = LTCCell(input_size=3, units=10).init(jax.random.key(0))
+        >>> check_params(LTCCell(input_size=3, units=6), p)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: params: expected the parameters of this cell (from its init), ... got ...
+    """
+    try:
+        expected = _expected_params(cell)
+    except TypeError:  # an unhashable cell: no cache
+        expected = _param_shapes(cell)
+    got_leaves, got_tree = jax.tree_util.tree_flatten_with_path(params)
+    want_leaves, want_tree = expected
+    what = f"the parameters of this cell (from its init), {type(cell).__name__}"
+    if got_tree != want_tree:
+        raise argument_error("params", f"{what} with structure {want_tree}", f"{got_tree}")
+    for (path, got), want in zip(got_leaves, want_leaves, strict=True):
+        shape = tuple(jnp.shape(got))
+        if shape != want:
+            where = jax.tree_util.keystr(path)
+            raise argument_error("params", f"{what}: {where} of shape {want}", f"shape {shape}")
+
+
+@functools.lru_cache(maxsize=256)
+def _expected_params(cell: Any) -> tuple[list[tuple[int, ...]], Any]:
+    return _param_shapes(cell)
+
+
+def _param_shapes(cell: Any) -> tuple[list[tuple[int, ...]], Any]:
+    shapes = jax.eval_shape(cell.init, jax.random.key(0))
+    leaves, tree = jax.tree.flatten(shapes)
+    return [tuple(leaf.shape) for leaf in leaves], tree
 
 
 def check_int(name: str, value: Any, minimum: int = 1, *, allow_none: bool = False) -> Any:
@@ -190,11 +375,10 @@ def check_state(
 
 
 def validate_timespans(timespans: ArrayLike | Sequence[Any], name: str = "timespans") -> None:
-    """Raise a ValueError naming ``name`` if concrete elapsed times contain NaN, inf or
-    negative values.
+    """Raise a ValueError naming ``name`` if elapsed times contain NaN, inf or negative values.
 
-    :func:`ltcjax.unroll` calls this automatically when ``timespans`` is a concrete array
-    (outside ``jit``); inside a jitted function call it yourself on the host data.
+    Concrete values are checked at once; traced ones (inside ``jit``/``vmap``/``grad``) at run
+    time, unless :func:`runtime_checks` is off. :func:`ltcjax.unroll` calls this for you.
 
     Example:
         >>> validate_timespans([0.5, 1.0])
@@ -203,17 +387,26 @@ def validate_timespans(timespans: ArrayLike | Sequence[Any], name: str = "timesp
         ...
         ValueError: timespans: expected finite values >= 0 ... got a negative value -1.0
     """
-    arr = np.asarray(timespans, dtype=np.float64)
     expected = "finite values >= 0 (elapsed times)"
-    if not np.all(np.isfinite(arr)):
-        raise argument_error(name, expected, "NaN or inf")
-    if arr.size and arr.min() < 0:
-        raise argument_error(name, expected, f"a negative value {arr.min()}")
+
+    def summarise(xp: Any, t: Any) -> tuple[Any, Any]:
+        if t.size == 0:
+            return xp.asarray(True), xp.zeros((), t.dtype)
+        return xp.all(xp.isfinite(t)), xp.min(t)
+
+    def message(finite: np.ndarray, smallest: np.ndarray) -> str | None:
+        if not np.all(finite):
+            return str(argument_error(name, expected, "NaN or inf"))
+        if np.min(smallest) < 0:
+            return str(argument_error(name, expected, f"a negative value {np.min(smallest)}"))
+        return None
+
+    check_values(summarise, message, timespans)
 
 
 def check_dt(dt: Float[ArrayLike, "*batch"] | float) -> None:
-    """Raise a ValueError naming ``dt`` if a concrete ``dt`` has NaN, inf or negative values
-    (a traced ``dt``, inside ``jit``, is not checked).
+    """Raise a ValueError naming ``dt`` if ``dt`` has NaN, inf or negative values (at run
+    time inside ``jit``; see :func:`runtime_checks`).
 
     Example:
         >>> check_dt(0.5)
@@ -222,5 +415,4 @@ def check_dt(dt: Float[ArrayLike, "*batch"] | float) -> None:
         ...
         ValueError: dt: expected finite values >= 0 ... got a negative value -1.0
     """
-    if is_concrete(dt):
-        validate_timespans(dt, name="dt")
+    validate_timespans(dt, name="dt")

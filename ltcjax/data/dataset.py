@@ -12,6 +12,7 @@ batch has the same shape (one compilation) and no example is dropped.
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -78,6 +79,7 @@ class SequenceData:
         inputs = np.asarray(self.inputs)
         if inputs.ndim != 3:
             raise argument_error("inputs", "shape (sequences, time, features)", inputs.shape)
+        _check_numeric("inputs", inputs)
         n, t = inputs.shape[:2]
         ts = np.asarray(self.timespans)
         if ts.shape != (n, t):
@@ -88,11 +90,17 @@ class SequenceData:
             raise argument_error(
                 "targets", f"{n} rows (one per sequence)", f"shape {targets.shape}"
             )
+        _check_numeric("targets", targets)
         object.__setattr__(self, "inputs", inputs)
         object.__setattr__(self, "timespans", ts)
         object.__setattr__(self, "targets", targets)
         if self.mask is not None:
-            mask = np.asarray(self.mask, bool)
+            mask = np.asarray(self.mask)
+            if mask.dtype != bool and not (
+                np.issubdtype(mask.dtype, np.integer) and np.all((mask == 0) | (mask == 1))
+            ):
+                raise argument_error("mask", "booleans (or 0/1 integers)", f"dtype {mask.dtype}")
+            mask = mask.astype(bool)
             if mask.shape != (n, t):
                 raise argument_error("mask", f"shape {(n, t)}", mask.shape)
             object.__setattr__(self, "mask", mask)
@@ -113,6 +121,16 @@ class SequenceData:
             targets=self.targets[indices],
             mask=None if self.mask is None else self.mask[indices],
         )
+
+
+def _check_numeric(name: str, values: np.ndarray) -> None:
+    """Raise unless ``values`` are integers, booleans or finite floats."""
+    if values.dtype == bool or np.issubdtype(values.dtype, np.integer):
+        return
+    if not np.issubdtype(values.dtype, np.floating):
+        raise argument_error(name, "numeric values (integers or floats)", f"dtype {values.dtype}")
+    if not np.all(np.isfinite(values)):
+        raise argument_error(name, "finite values", "NaN or inf")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -221,18 +239,52 @@ def load_npz_splits(data_dir: str | Path) -> Splits:
         )
     parts = {}
     for split in ("train", "valid", "test"):
-        with np.load(path / f"{split}.npz") as f:
-            for key in ("inputs", "targets"):
-                if key not in f:
-                    raise argument_error(
-                        "data_dir", f"an array {key!r} in {split}.npz", f"arrays {list(f)}"
-                    )
-            inputs = f["inputs"]
-            ts = f["timespans"] if "timespans" in f else np.ones(inputs.shape[:2], np.float32)
+        name = f"{split}.npz"
+        try:
+            with open(path / name, "rb") as fh:
+                loaded = np.load(fh, allow_pickle=False)
+                if not isinstance(loaded, np.lib.npyio.NpzFile):  # a bare .npy array
+                    raise ValueError("a single array, not an archive of named arrays")
+                with loaded:
+                    arrays = {key: loaded[key] for key in loaded.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            raise argument_error(
+                "data_dir",
+                f"{name} to be an .npz archive of numeric arrays (np.savez)",
+                f"a file NumPy cannot read ({type(err).__name__}: {err})",
+            ) from err
+        for key in ("inputs", "targets"):
+            if key not in arrays:
+                raise argument_error(
+                    "data_dir", f"an array {key!r} in {name}", f"arrays {list(arrays)}"
+                )
+        inputs = arrays["inputs"]
+        ts = arrays.get("timespans")
+        if ts is None:
+            ts = np.ones(inputs.shape[:2], np.float32) if inputs.ndim >= 2 else np.ones(0)
+        try:
             parts[split] = SequenceData(
-                inputs=inputs,
-                timespans=ts,
-                targets=f["targets"],
-                mask=f["mask"] if "mask" in f else None,
+                inputs=inputs, timespans=ts, targets=arrays["targets"], mask=arrays.get("mask")
             )
+        except ValueError as err:
+            raise ValueError(f"data_dir: in {name}: {err}") from err
+    empty = [f"{split}.npz" for split, d in parts.items() if len(d) == 0]
+    if empty:
+        raise argument_error("data_dir", "at least one sequence in every split", f"none in {empty}")
+    kinds = {
+        split: (
+            "integer" if np.issubdtype(d.targets.dtype, np.integer) else "float",
+            d.targets.ndim,
+        )
+        for split, d in parts.items()
+    }
+    if len(set(kinds.values())) > 1:
+        raise argument_error(
+            "data_dir", "targets of one kind (dtype, rank) in every split", f"{kinds}"
+        )
+    features = {split: d.num_features for split, d in parts.items()}
+    if len(set(features.values())) > 1:
+        raise argument_error(
+            "data_dir", "the same number of input features in every split", features
+        )
     return Splits(**parts)

@@ -345,6 +345,8 @@ class CfCCell(RecurrentCell):
         inputs, new = x, []
         keys = [None] * len(sizes) if key is None else list(jax.random.split(key, len(sizes)))
         for p, h_l, mask, k in zip(params.layers, hs, self.layer_masks(), keys, strict=True):
+            if mask is not None:  # constants follow the params' dtype (precision policy)
+                mask = mask.astype(p.ff1.kernel.dtype)
             inputs = self.layer_step(p, h_l, inputs, dt, mask, k)
             new.append(inputs)
         h = jnp.concatenate(new, axis=-1) if len(new) > 1 else new[0]

@@ -128,7 +128,12 @@ def load_dataset(
     splits = load_npz_splits(data_dir)
     targets = splits.train.targets
     if np.issubdtype(targets.dtype, np.integer):
-        n_classes = int(max(s.targets.max() for s in (splits.train, splits.valid, splits.test)))
+        labels = [s.targets for s in (splits.train, splits.valid, splits.test) if s.targets.size]
+        if min(int(t.min()) for t in labels) < 0:
+            raise argument_error(
+                "data_dir", "class labels >= 0 (integer targets)", "a negative label"
+            )
+        n_classes = int(max(int(t.max()) for t in labels))
         sequence = targets.ndim == 2
         return splits, {"kind": "classification", "output_dim": n_classes + 1, "sequence": sequence}
     if targets.ndim not in (2, 3):
