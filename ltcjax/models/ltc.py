@@ -129,6 +129,12 @@ class LTCCell(ContinuousTimeCell):
         mixed_memory: run an LSTM cell before each LTC step (ncps's mixed memory); the
             state is then the pair ``(v, c)``.
         epsilon: added to the fused step's denominator.
+        backend: how the fused solver runs: "xla" (``lax.scan`` over XLA ops), "pallas"
+            (the Pallas kernel of :mod:`ltcjax.kernels`: a whole sequence in one launch;
+            Triton on GPU, Mosaic on TPU, *interpret mode* on CPU, which is slow and meant
+            for testing) or "auto" (default), which is "xla" on every backend until the
+            kernel is measured faster there (no GPU/TPU figure exists yet; see
+            docs/kernels.md). "pallas" needs the fused solver.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -151,6 +157,7 @@ class LTCCell(ContinuousTimeCell):
     init_scheme: Literal["ncps", "paper"] = "ncps"
     mixed_memory: bool = False
     epsilon: float = 1e-8
+    backend: Literal["auto", "xla", "pallas"] = "auto"
 
     def __post_init__(self) -> None:
         check_positive_int("input_size", self.input_size)
@@ -160,6 +167,13 @@ class LTCCell(ContinuousTimeCell):
         self.normalise_solver()
         check_choice("constraint", self.constraint, CONSTRAINTS)
         check_choice("init_scheme", self.init_scheme, INIT_SCHEMES)
+        check_choice("backend", self.backend, ("auto", "xla", "pallas"))
+        if self.backend == "pallas" and not self.solver.needs_fused_form:
+            raise argument_error(
+                "backend",
+                '"auto" or "xla" with this solver (the kernel is the fused solver\'s)',
+                f'"pallas" with solver={self.solver!r}',
+            )
         wiring = resolve_wiring(self.wiring, self.units, self.input_size, required=True)
         object.__setattr__(self, "wiring", wiring)
         object.__setattr__(self, "units", wiring.units)
@@ -276,7 +290,7 @@ class LTCCell(ContinuousTimeCell):
             (3,)
         """
         p = self.effective_params(params)
-        mask, smask = self.sparsity_masks()
+        mask, smask = self.sparsity_masks(params.w.dtype)  # constants follow the params
         u = self.map_inputs(params, x)
         s_num, s_den = sensory_currents(p, u, smask)
         return _vector_field(p, v, s_num, s_den, recurrent_synapses(p, mask))
@@ -347,7 +361,7 @@ class LTCCell(ContinuousTimeCell):
         """The LTC's vector field with the sensory currents (per example) as ``args``, so
         that a Diffrax solver solves each sequence of a batch on its own."""
         p = self.effective_params(params)
-        mask, smask = self.sparsity_masks()
+        mask, smask = self.sparsity_masks(params.w.dtype)  # constants follow the params
         s_num, s_den = sensory_currents(p, self.map_inputs(params, x), smask)
         rec = recurrent_synapses(p, mask)
         return (lambda v, s_num, s_den: _vector_field(p, v, s_num, s_den, rec)), (s_num, s_den)
@@ -362,7 +376,7 @@ class LTCCell(ContinuousTimeCell):
         """The paper's fused semi-implicit solve over ``dt`` (:func:`fused_solve`), with
         hand-written derivatives that keep the backward pass's residuals at O(B * N)."""
         p = self.effective_params(params)
-        mask, smask = self.sparsity_masks()
+        mask, smask = self.sparsity_masks(params.w.dtype)  # constants follow the params
         u = self.map_inputs(params, x)
         dt = jnp.asarray(dt, v.dtype)[..., None]
         rec = recurrent_synapses(p, mask)
@@ -370,7 +384,67 @@ class LTCCell(ContinuousTimeCell):
             p.sensory_w, p.sensory_erev, p.sensory_sigma, p.sensory_mu, smask
         )
         s_num, s_den = fast_synaptic_currents(sensory, u)
+        if self.uses_kernel:
+            from ltcjax.kernels.dispatch import kernel_solve
+
+            return kernel_solve(
+                rec, v, p.cm, p.gleak, p.vleak, s_num, s_den, dt, self.ode_unfolds, self.epsilon
+            )
         return fused_solve(p, v, s_num, s_den, dt, rec, self.ode_unfolds, self.epsilon)
+
+    # -- the Pallas kernel (ltcjax.kernels) ------------------------------------------------
+    @property
+    def uses_kernel(self) -> bool:
+        """Whether the fused solver runs as the Pallas kernel (``backend`` resolved on JAX's
+        default backend; ``"auto"`` is XLA everywhere for now)."""
+        from ltcjax.kernels.dispatch import resolve_backend
+
+        return self.solver.needs_fused_form and resolve_backend(self.backend) == "pallas"
+
+    def sequence_kernel(self):
+        """The whole-sequence kernel :func:`ltcjax.unroll` runs instead of its scan, or None.
+
+        Set when the fused solver runs as the Pallas kernel, without ``mixed_memory`` (its
+        LSTM update sits between the steps: each step then calls the kernel on its own)
+        and unless a subclass redefines :meth:`fused_solve`.
+        """
+        if (
+            not self.uses_kernel
+            or self.mixed_memory
+            or type(self).fused_solve is not LTCCell.fused_solve
+        ):
+            return None
+        return self._kernel_sequence
+
+    def _kernel_sequence(self, params, state, inputs, timespans, valid):
+        """``(outputs [B, T, O], final state)`` of a batch through the kernel."""
+        from ltcjax.kernels.dispatch import hoisted_terms, hold_last_valid
+        from ltcjax.kernels.ltc_pallas import fused_sequence
+
+        p = self.effective_params(params)
+        mask, smask = self.sparsity_masks(params.w.dtype)  # constants follow the params
+        u = self.map_inputs(params, jnp.swapaxes(inputs, 0, 1))  # [T, B, F]
+        sensory = prepare_synapses(
+            p.sensory_w, p.sensory_erev, p.sensory_sigma, p.sensory_mu, smask
+        )
+        s_num, s_den = fast_synaptic_currents(sensory, u)
+        dt = jnp.asarray(timespans, state.dtype).T[..., None]  # [T, B, 1]
+        cm_t, drive, conductance, moving = hoisted_terms(
+            p.cm, p.gleak, p.vleak, s_num, s_den, dt, self.ode_unfolds, self.epsilon
+        )
+        keep = moving[..., 0] if valid is None else moving[..., 0] & valid.T
+        shape = s_num.shape
+        vs = fused_sequence(
+            recurrent_synapses(p, mask),
+            state,
+            jnp.broadcast_to(cm_t, shape),
+            drive,
+            jnp.broadcast_to(conductance, shape),
+            keep.astype(state.dtype),
+            self.ode_unfolds,
+        )
+        ys = hold_last_valid(self.map_outputs(params, vs), valid)
+        return jnp.swapaxes(ys, 0, 1), vs[-1]
 
 
 # -- pure numerics ---------------------------------------------------------------------------
@@ -411,12 +485,29 @@ def prepare_synapses(
 def synaptic_currents(
     syn: Synapses, pre: Float[Array, "... pre"]
 ) -> tuple[Float[Array, "... post"], Float[Array, "... post"]]:
-    """``(sum_i w sig(sigma (pre - mu)) erev, sum_i w sig(sigma (pre - mu)))`` per post neuron."""
-    t = jnp.tanh(syn.slope * pre[..., :, None] - syn.offset)
-    return (
-        syn.const_erev + jnp.sum(t * syn.half_w_erev, axis=-2),
-        syn.const_w + jnp.sum(t * syn.half_w, axis=-2),
-    )
+    """``(sum_i w sig(sigma (pre - mu)) erev, sum_i w sig(sigma (pre - mu)))`` per post neuron.
+
+    Both sums are one batched contraction over ``pre`` against the stacked weights
+    ``[post, pre, 2]``, with the activations laid out ``[..., post, pre]``: on XLA's CPU
+    backend this compiles to one tanh kernel and one small batched dot per evaluation,
+    instead of two multiply-and-reduce kernels (which XLA 0.10 offloads to slow YNNPACK
+    fusions): the six unfolds of a batch-1, 64-unit step take about a tenth of the CPU
+    time, the whole jitted step several times less (``benchmarks/bench_ltc.py``). The
+    contraction runs at ``HIGHEST`` precision, so GPUs and TPUs do not round it to TF32 or
+    bfloat16.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> ones, mu = jnp.ones((2, 3)), jnp.zeros((2, 3))
+        >>> syn = prepare_synapses(ones, -ones, ones, mu, mask=np.ones((2, 3)))
+        >>> num, den = synaptic_currents(syn, jnp.zeros(2))  # sigmoid(0) = 1/2, two synapses
+        >>> num.tolist(), den.tolist()
+        ([-1.0, -1.0, -1.0], [1.0, 1.0, 1.0])
+    """
+    t = jnp.tanh(syn.slope.T * pre[..., None, :] - syn.offset.T)  # [..., post, pre]
+    weights = jnp.stack([syn.half_w_erev.T, syn.half_w.T], axis=-1)  # [post, pre, 2]
+    both = jnp.einsum("...ji,jic->...jc", t, weights, precision=jax.lax.Precision.HIGHEST)
+    return syn.const_erev + both[..., 0], syn.const_w + both[..., 1]
 
 
 @jax.custom_vjp
@@ -456,11 +547,12 @@ def _fast_currents_bwd(residuals, cotangents):
     t = jnp.tanh(syn.slope * flat_pre[:, :, None] - syn.offset)  # [batch, pre, post]
     g_z = (g_num[:, None, :] * syn.half_w_erev + g_den[:, None, :] * syn.half_w) * (1 - t * t)
     g_pre = jnp.sum(g_z * syn.slope, axis=-1).reshape(pre.shape)
+    exact = jax.lax.Precision.HIGHEST  # no TF32 / bfloat16 passes on GPU and TPU
     g_syn = Synapses(
-        slope=jnp.einsum("bij,bi->ij", g_z, flat_pre),
+        slope=jnp.einsum("bij,bi->ij", g_z, flat_pre, precision=exact),
         offset=-jnp.sum(g_z, axis=0),
-        half_w_erev=jnp.einsum("bij,bj->ij", t, g_num),
-        half_w=jnp.einsum("bij,bj->ij", t, g_den),
+        half_w_erev=jnp.einsum("bij,bj->ij", t, g_num, precision=exact),
+        half_w=jnp.einsum("bij,bj->ij", t, g_den, precision=exact),
         const_erev=jnp.sum(g_num, axis=0),
         const_w=jnp.sum(g_den, axis=0),
     )
