@@ -12,6 +12,7 @@ SUBCOMMANDS = {
     "demo": ("ltcjax.demo", "train a small NCP-wired LTC on a synthetic irregular task"),
     "train": ("ltcjax.train.cli", "train a model from the zoo on a data set"),
     "expressivity": ("ltcjax.expressivity.cli", "trajectory-length sweeps and plots"),
+    "experiment": ("ltcjax.experiment.cli", "reproduce the paper's tables (run, table)"),
 }
 
 

@@ -1,6 +1,7 @@
 """Models by name, for configs, experiments and the command line.
 
-Registered: "ltc" (:class:`~ltcjax.LTCCell`), "cfc" (:class:`~ltcjax.CfCCell`), "ctrnn"
+Registered: "ltc" (:class:`~ltcjax.LTCCell`), "ltc_tf" (the paper TF code's LTC,
+:class:`~ltcjax.models.LTCTFCell`), "cfc" (:class:`~ltcjax.CfCCell`), "ctrnn"
 (:class:`~ltcjax.CTRNNCell`), "node" (:class:`~ltcjax.ODERNNCell`), "ctgru"
 (:class:`~ltcjax.CTGRUCell`) and "lstm" (:class:`~ltcjax.LSTMCell`). All share one
 interface (:class:`~ltcjax.RecurrentCell`: ``init``/``step``/``apply`` with ``timespans``,
@@ -21,6 +22,7 @@ from typing import Any
 
 from ltcjax.cell import RecurrentCell
 from ltcjax.models import CfCCell, CTGRUCell, CTRNNCell, LSTMCell, LTCCell, ODERNNCell
+from ltcjax.models.ltc_tf import LTCTFCell
 from ltcjax.wirings import Wiring
 
 CellFactory = Callable[..., RecurrentCell]
@@ -68,6 +70,7 @@ def _unwired(cls: type[RecurrentCell]) -> CellFactory:
 
 
 register("ltc", LTCCell)
+register("ltc_tf", LTCTFCell)
 register("cfc", CfCCell)
 register("ctrnn", _unwired(CTRNNCell))
 register("node", _unwired(ODERNNCell))
