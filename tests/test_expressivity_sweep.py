@@ -43,10 +43,14 @@ def test_sweep_rows_match_direct_solves():
         SweepSetting("width", "ltc", "relu", width=4, depth=2, sigma_w2=3.0,
                      weight_convention="paper"),
         SweepSetting("width", "ltc", "tanh", width=4, depth=2, sigma_w2=3.0),
+        SweepSetting("width", "ltc", "htanh_matlab", width=4, depth=2, sigma_w2=3.0,
+                     weight_convention="matlab"),
     ]  # fmt: skip
     rows, examples = run_settings(settings, CFG, progress=False)
-    assert len(rows) == 4 and len(examples) == 4
-    for setting in settings[:1]:  # the "paper" convention is run via a reparametrisation
+    assert len(rows) == 6 and len(examples) == 6
+    # "paper" is run via a reparametrisation; "matlab" draws (k, k) first-layer E_in
+    # (the "matlab" LTC, linear in f, amplifies float32 rounding between the two compilations)
+    for setting, rel in ((settings[0], 1e-3), (settings[2], 2e-2)):
         # Independent path: draw with the setting's own convention, solve, measure.
         spec = NetworkSpec("ltc", 4, 2, setting.activation,
                            weight_convention=setting.weight_convention)  # fmt: skip
@@ -67,14 +71,14 @@ def test_sweep_rows_match_direct_solves():
                 if r.setting.activation == setting.activation and r.layer == layer
             )  # fmt: skip
             assert row.num_ok == 3
-            assert row.pca_length_mean == pytest.approx(lengths[:, layer - 1].mean(), rel=1e-3)
-            assert row.pca_length_max == pytest.approx(lengths[:, layer - 1].max(), rel=1e-3)
-            assert row.computational_depth_mean == pytest.approx(np.mean(depths), rel=1e-3)
+            assert row.pca_length_mean == pytest.approx(lengths[:, layer - 1].mean(), rel=rel)
+            assert row.pca_length_max == pytest.approx(lengths[:, layer - 1].max(), rel=rel)
+            assert row.computational_depth_mean == pytest.approx(np.mean(depths), rel=rel)
             expected_bound = length_lower_bound(
                 "ltc", setting.sigma_w2, 1.0, 4, layer, np.mean(depths),
                 state_norm=np.mean(norms, axis=0)[layer - 1], dt=2 * np.pi / 19,
             )  # fmt: skip
-            assert row.lower_bound == pytest.approx(float(expected_bound), rel=1e-3)
+            assert row.lower_bound == pytest.approx(float(expected_bound), rel=rel)
 
 
 def test_default_settings_grid_and_errors():

@@ -197,7 +197,8 @@ def make_report(all_rows, t2_rows, checks, meta, out_dir, rms_rows=None) -> str:
         "A_rec`; CT-RNN `dy/dt = -y/tau + f_in`; Neural ODE `dy/dt = f_in`. Deeper layers take "
         "the previous layer's state as `u`; the stack is integrated as one ODE.\n"
         "- Draws: weights and reversal potentials `E` from N(0, s^2) with **code** convention "
-        "`s = sigma_w` (the paper's MATLAB code, used for all sweeps) or **paper** convention "
+        "`s = sigma_w` (used for all sweeps; long read as the paper's MATLAB code, which in "
+        "fact draws with `s = sigma_w^2`: see the last section) or **paper** convention "
         "`s^2 = sigma_w^2 / k` (the paper's text; width and sigma_w^2 sweeps), biases "
         "N(0, sigma_b^2 = 1), `tau = |N(0, 1)|`.\n"
         "- Solver: Diffrax Dopri5 (RK45) with a PID controller, rtol 1e-2, atol 1e-4, RMS error "
@@ -647,6 +648,11 @@ def write_report(out_dir: str, quick: bool) -> int:
     if os.path.exists(discussion) and not quick:
         with open(discussion) as f:
             report += "\n" + f.read()
+    from matlab_report import matlab_section  # the MATLAB-equivalent rerun (issue 15)
+
+    section = matlab_section(out_dir) if not quick else ""
+    if section:
+        report = report.rstrip("\n") + "\n\n" + section
     with open(os.path.join(out_dir, "REPORT.md"), "w") as f:
         f.write(report)
     return 0

@@ -8,6 +8,9 @@
 * :func:`length_lower_bound` and friends - Theorems 4/5; :func:`ltc_tau_sys_bounds`,
   :func:`ltc_state_bounds` - Theorems 1/2 for the paper-form LTC;
 * :func:`tau_sys_trace` - ``tau_sys`` along a trajectory of an :class:`ltcjax.LTCCell`;
+* :func:`ode45`, :func:`simulate_matlab_draws` - MATLAB's ode45 and the paper's MATLAB
+  measurement (``weight_convention="matlab"``, activation ``"htanh_matlab"``; see
+  docs/expressivity.md, "Audit of the paper's MATLAB code");
 * :func:`run_settings`, :func:`default_settings` - sweeps (:class:`SweepRow` results);
   :mod:`.plots` - figures; :func:`ltcjax.expressivity.cli.main` - the command line
   (``ltcjax expressivity ...``).
@@ -52,14 +55,18 @@ from .integrate import (
     solve_network,
     solver_label,
 )
+from .matlab import MatlabDraws, Ode45Solution, matlab_table2_depth, ode45, simulate_matlab_draws
 from .random_networks import (
     ACTIVATIONS,
+    ALL_ACTIVATIONS,
+    MATLAB_ACTIVATIONS,
     MODELS,
     WEIGHT_CONVENTIONS,
     LayerParams,
     NetworkSpec,
     get_activation,
     init_random_network,
+    matlab_htanh,
     network_vector_field,
 )
 from .sweep import (
@@ -81,6 +88,8 @@ from .trajectory import PCAResult, TrajectoryLength, arc_length, pca, trajectory
 
 __all__ = [
     "ACTIVATIONS",
+    "ALL_ACTIVATIONS",
+    "MATLAB_ACTIVATIONS",
     "MODELS",
     "PAPER_GRIDS",
     "SOLVERS",
@@ -88,8 +97,10 @@ __all__ = [
     "BoundCheck",
     "Draws",
     "LayerParams",
+    "MatlabDraws",
     "NetworkSolution",
     "NetworkSpec",
+    "Ode45Solution",
     "PCAResult",
     "SweepConfig",
     "SweepExample",
@@ -113,9 +124,12 @@ __all__ = [
     "ltc_state_bounds",
     "ltc_tau_sys",
     "ltc_tau_sys_bounds",
+    "matlab_htanh",
+    "matlab_table2_depth",
     "network_solver",
     "network_vector_field",
     "node_length_lower_bound",
+    "ode45",
     "pca",
     "pid_controller",
     "raghu_c",
@@ -123,6 +137,7 @@ __all__ = [
     "read_results",
     "run_settings",
     "simulate_draws",
+    "simulate_matlab_draws",
     "solve_network",
     "solver_label",
     "tau_sys_trace",

@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--conventions",
             WEIGHT_CONVENTIONS,
             ["code"],
-            "weight convention(s): code = std sigma_w, paper = var sigma_w^2/k",
+            "weight convention(s): code = std sigma_w, paper = var sigma_w^2/k, matlab = "
+            "std sigma_w^2 and a (k, k) first-layer E (what the paper's MATLAB code draws)",
         ),
         (
             "--ltc-decay",

@@ -35,7 +35,8 @@ reported in ``success`` rather than raised. A :class:`ltcjax.solvers.DiffraxSolv
 given (its solver, controller or PID tolerances, ``max_steps``, ``adjoint``, ``dt0`` and
 ``throw``). ``network_solver(solver, norm="max", dtmax=0.1 * 2 * pi)`` gives MATLAB
 ``ode45``-like control (max error norm, maximum step ``0.1 * (t1 - t0)``) for comparing step
-counts with the paper.
+counts with the paper; MATLAB's ode45 itself (its initial step, step-size formula and Refine
+output, which the paper's Table 2 counts) is :func:`ltcjax.expressivity.matlab.ode45`.
 
 "Computational depth" is the mean number of accepted solver steps per input interval,
 ``num_accepted_steps / (num_samples - 1)``.

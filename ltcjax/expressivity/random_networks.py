@@ -36,11 +36,23 @@ Initialisation (``sigma_w2`` = sigma_w^2, ``sigma_b2`` = sigma_b^2):
 * weights ``W_in``, ``W_rec`` and reversal potentials ``E_in``, ``E_rec`` are drawn from
   ``N(0, s^2)`` where ``s^2 = sigma_w2 / width`` for ``weight_convention="paper"`` (the paper's
   text, ``N(0, sigma_w^2 / k)`` with ``k`` the layer width, used for every matrix including the
-  input one) or ``s^2 = sigma_w2`` for ``weight_convention="code"`` (the paper's MATLAB code,
-  which draws with standard deviation ``sigma_w``);
+  input one) or ``s^2 = sigma_w2`` for ``weight_convention="code"`` (standard deviation
+  ``sigma_w``, what the paper's MATLAB code was long read as drawing);
 * biases ``b_in``, ``b_rec`` from ``N(0, sigma_b2)``;
 * time constants ``tau = |N(0, sigma_b2)|`` (standard deviation ``sigma_b``), optionally floored
   at ``tau_min`` (0 by default, as in the paper).
+
+``weight_convention="matlab"`` draws what the paper's MATLAB code (``trajectory_length_analysis/
+main.m``) actually draws, quirks included (see docs/expressivity.md, "Audit of the MATLAB
+code"): ``makedist('normal', 'mu', 0, 'sigma', k * sigma / k)`` has *standard deviation*
+``sigma``, the variable that the code sweeps as sigma_w^2 (``[1 2 4 8 16 32]``), so weights and
+reversal potentials have standard deviation ``sigma_w2`` (variance ``sigma_w2 ** 2``); biases
+and ``tau`` likewise take ``sigma_b2`` as their standard deviation (1 in the paper, where the
+two readings agree); and the first layer's ``E_in`` is a ``(k, k)`` matrix, all of whose ``k``
+rows ltc_def.m sums into neuron ``i``'s reversal potential although the input has only ``m``
+components (``W_in`` keeps shape ``(m, k)``: the code multiplies only rows ``1:m`` of its
+``(k, k)`` weight array with the input). The activation ``"htanh_matlab"`` is what the code's
+``Htanh.m`` returns for the vector it is given (see :func:`matlab_htanh`).
 """
 
 from __future__ import annotations
@@ -63,6 +75,9 @@ from ltcjax.validation import (
 
 __all__ = [
     "ACTIVATIONS",
+    "ALL_ACTIVATIONS",
+    "MATLAB_ACTIVATIONS",
+    "MATLAB_HTANH",
     "MODELS",
     "LTC_DECAYS",
     "WEIGHT_CONVENTIONS",
@@ -75,6 +90,7 @@ __all__ = [
     "init_random_network",
     "layer_inputs",
     "ltc_gates",
+    "matlab_htanh",
     "network_vector_field",
 ]
 
@@ -91,7 +107,21 @@ _MODEL_ALIASES = {
 }
 
 ACTIVATIONS: tuple[str, ...] = ("tanh", "sigmoid", "relu", "hardtanh")
+#: The activation that the paper's ``Htanh.m`` computes for a vector (see :func:`matlab_htanh`).
+MATLAB_HTANH = "htanh_matlab"
+#: Every activation name, in the order of ``activation_index`` (the paper's four, then
+#: :data:`MATLAB_HTANH`).
+ALL_ACTIVATIONS: tuple[str, ...] = ACTIVATIONS + (MATLAB_HTANH,)
+#: What each of the paper's activations computes in its MATLAB code, by name.
+MATLAB_ACTIVATIONS: dict[str, str] = {
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+    "relu": "relu",
+    "hardtanh": MATLAB_HTANH,
+}
 _ACTIVATION_ALIASES = {
+    MATLAB_HTANH: MATLAB_HTANH,
+    "matlab_htanh": MATLAB_HTANH,
     "tanh": "tanh",
     "sigmoid": "sigmoid",
     "logistic": "sigmoid",
@@ -100,18 +130,43 @@ _ACTIVATION_ALIASES = {
     "hard-tanh": "hardtanh",
     "hard_tanh": "hardtanh",
 }
+
+
+def matlab_htanh(x: Float[ArrayLike, "*shape"]) -> Float[Array, "*shape"]:
+    """What the paper's ``Htanh.m`` returns for the vector ``x`` it is given (last axis).
+
+    ``Htanh.m`` reads ``if x>=1, y = 1; elseif x<=-1, y = -1; else y = x; end``. MATLAB's
+    ``if`` on an array is true only when *every* element is true, so for a vector the function
+    is the identity unless all entries are >= 1 (then the scalar 1, which an assignment to a
+    block of ``k`` rows broadcasts to all of them) or all are <= -1 (-1): it is no hard-tanh.
+
+    Example:
+        >>> matlab_htanh(jnp.array([3.0, -2.0, 0.5])).tolist()  # mixed: unchanged
+        [3.0, -2.0, 0.5]
+        >>> matlab_htanh(jnp.array([3.0, 1.0])).tolist()  # all >= 1: all 1
+        [1.0, 1.0]
+    """
+    x = jnp.asarray(x)
+    axis = -1 if x.ndim else None
+    all_hi = jnp.all(x >= 1, axis=axis, keepdims=True)
+    all_lo = jnp.all(x <= -1, axis=axis, keepdims=True)
+    one = jnp.ones((), x.dtype)
+    return jnp.where(all_hi, one, jnp.where(all_lo, -one, x))
+
+
 _ACTIVATION_FNS: dict[str, Callable[[Array], Array]] = {
     "tanh": jnp.tanh,
     "sigmoid": jax.nn.sigmoid,
     "relu": jax.nn.relu,
     "hardtanh": lambda x: jnp.clip(x, -1.0, 1.0),
+    MATLAB_HTANH: matlab_htanh,
 }
 # Activations whose output is never negative (matters for Theorem 2's reversal-potential hull).
 NONNEGATIVE_ACTIVATIONS: frozenset[str] = frozenset({"sigmoid", "relu"})
 # Activations with |act(x)| <= 1 (matters for Theorem 1's W bound).
 BOUNDED_ACTIVATIONS: frozenset[str] = frozenset({"tanh", "sigmoid", "hardtanh"})
 
-WEIGHT_CONVENTIONS: tuple[str, ...] = ("paper", "code")
+WEIGHT_CONVENTIONS: tuple[str, ...] = ("paper", "code", "matlab")
 LTC_DECAYS: tuple[str, ...] = ("abs", "signed")
 
 
@@ -141,7 +196,7 @@ def canonical_activation(name: str) -> str:
         >>> canonical_activation("hard-tanh")
         'hardtanh'
     """
-    return _canonical("activation", name, _ACTIVATION_ALIASES, ACTIVATIONS)
+    return _canonical("activation", name, _ACTIVATION_ALIASES, ALL_ACTIVATIONS)
 
 
 def get_activation(name: str) -> Callable[[Array], Array]:
@@ -149,7 +204,7 @@ def get_activation(name: str) -> Callable[[Array], Array]:
 
     Args:
         name: ``"tanh"``, ``"sigmoid"``, ``"relu"`` or ``"hardtanh"`` (aliases ``"hard-tanh"``,
-            ``"hard_tanh"``, ``"logistic"``).
+            ``"hard_tanh"``, ``"logistic"``), or ``"htanh_matlab"`` (:func:`matlab_htanh`).
 
     Returns:
         The elementwise function.
@@ -171,8 +226,10 @@ class NetworkSpec:
         depth: number of stacked layers ``n`` (> 0).
         activation: activation name (see :func:`get_activation`).
         input_dim: dimension of the driving input (2 for the circle).
-        weight_convention: ``"paper"`` (variance ``sigma_w^2 / width``) or ``"code"``
-            (standard deviation ``sigma_w``).
+        weight_convention: ``"paper"`` (variance ``sigma_w^2 / width``), ``"code"``
+            (standard deviation ``sigma_w``) or ``"matlab"`` (what the paper's MATLAB code
+            draws: standard deviation ``sigma_w2``, a ``(k, k)`` first-layer ``E_in``; see the
+            module docstring).
         recurrent: for CT-RNN / Neural ODE only, add ``W_rec y`` inside ``f_in``.
         tau_min: floor applied to the drawn time constants (0 = none, as in the paper).
         ltc_decay: LTC only: ``"abs"`` (decay ``1/tau + |f_in| + |f_rec|``, the default) or
@@ -239,8 +296,9 @@ class LayerParams(NamedTuple):
     """Parameters of one layer; fields a model does not use are ``None``.
 
     Shapes (``m`` = layer input size, ``k`` = width): ``w_in (m, k)``, ``b_in (k,)``,
-    ``w_rec (k, k)``, ``b_rec (k,)`` (LTC only), ``e_in (m, k)``, ``e_rec (k, k)`` (LTC only),
-    ``tau (k,)`` (LTC and CT-RNN).
+    ``w_rec (k, k)``, ``b_rec (k,)`` (LTC only), ``e_in (m, k)`` (``(k, k)`` under the
+    ``"matlab"`` convention), ``e_rec (k, k)`` (LTC only), ``tau (k,)`` (LTC and CT-RNN). The
+    LTC's reversal potential of neuron ``i`` sums column ``i`` of ``e_in`` over all its rows.
 
     Example:
         >>> p = init_random_network(jax.random.PRNGKey(0), NetworkSpec("node", width=3))[0]
@@ -252,7 +310,7 @@ class LayerParams(NamedTuple):
     b_in: Float[Array, " k"]
     w_rec: Float[Array, "k k"] | None = None
     b_rec: Float[Array, " k"] | None = None
-    e_in: Float[Array, "m k"] | None = None
+    e_in: Float[Array, "e k"] | None = None
     e_rec: Float[Array, "k k"] | None = None
     tau: Float[Array, " k"] | None = None
 
@@ -292,9 +350,13 @@ def init_random_network(
             check_positive_number(name, float(value))
     dtype = jnp.zeros(()).dtype if dtype is None else dtype
     k = spec.width
-    w_var = sigma_w2 / k if spec.weight_convention == "paper" else sigma_w2
-    w_std = jnp.sqrt(jnp.asarray(w_var, dtype))
-    b_std = jnp.sqrt(jnp.asarray(sigma_b2, dtype))
+    if spec.weight_convention == "matlab":  # makedist's 'sigma' is the standard deviation
+        w_std = jnp.asarray(sigma_w2, dtype)
+        b_std = jnp.asarray(sigma_b2, dtype)
+    else:
+        w_var = sigma_w2 / k if spec.weight_convention == "paper" else sigma_w2
+        w_std = jnp.sqrt(jnp.asarray(w_var, dtype))
+        b_std = jnp.sqrt(jnp.asarray(sigma_b2, dtype))
 
     layers = []
     for layer_key in jax.random.split(key, spec.depth):
@@ -312,7 +374,8 @@ def init_random_network(
             fields["w_rec"] = normal(kwr, (k, k), w_std)
         if spec.model == "ltc":
             fields["b_rec"] = normal(kbr, (k,), b_std)
-            fields["e_in"] = normal(ke, (m, k), w_std)
+            e_rows = k if spec.weight_convention == "matlab" else m
+            fields["e_in"] = normal(ke, (e_rows, k), w_std)
             fields["e_rec"] = normal(ker, (k, k), w_std)
         if spec.model in ("ltc", "ctrnn"):
             tau = jnp.abs(normal(kt, (k,), b_std))
@@ -335,7 +398,8 @@ def layer_inputs(
 
 
 def activation_fn(spec: NetworkSpec, activation_index=None) -> Callable[[Array], Array]:
-    """The activation of ``spec``, or ``ACTIVATIONS[activation_index]`` when an index is given.
+    """The activation of ``spec``, or ``ALL_ACTIVATIONS[activation_index]`` when an index is
+    given.
 
     ``activation_index`` may be a traced integer (dispatch by :func:`jax.lax.switch`), so one
     compiled solve serves every activation and the activation can be vmapped over.
@@ -347,7 +411,7 @@ def activation_fn(spec: NetworkSpec, activation_index=None) -> Callable[[Array],
     """
     if activation_index is None:
         return get_activation(spec.activation)
-    branches = [_ACTIVATION_FNS[name] for name in ACTIVATIONS]
+    branches = [_ACTIVATION_FNS[name] for name in ALL_ACTIVATIONS]
     index = jnp.asarray(activation_index, jnp.int32)
     return lambda x: jax.lax.switch(index, branches, x)
 

@@ -42,6 +42,7 @@ from .bounds import length_lower_bound
 from .integrate import NORMS, SOLVERS, network_solver, solve_network, solver_label
 from .random_networks import (
     ACTIVATIONS,
+    ALL_ACTIVATIONS,
     MODELS,
     WEIGHT_CONVENTIONS,
     NetworkSpec,
@@ -415,7 +416,10 @@ def _rows_for(
     dt = 2 * math.pi / (cfg.num_samples - 1)
     # The theorems use Raghu et al.'s N(0, sigma_w^2 / k) weights: a "code" draw with std
     # sigma_w is a "paper" draw with sigma_w^2 * k.
-    scale = setting.width if setting.weight_convention == "code" else 1
+    # A "matlab" draw has standard deviation sigma_w^2: a "paper" draw with k sigma_w^4.
+    scale = {"code": setting.width, "matlab": setting.width * setting.sigma_w2}.get(
+        setting.weight_convention, 1
+    )
     first_ok = int(np.argmax(ok)) if ok.any() else None
     rows, examples = [], []
     for layer in range(setting.depth):
@@ -518,8 +522,9 @@ def run_settings(
     results: dict[int, tuple[list, list]] = {}
     for i in iterator:
         s = settings[i]
+        conv = "matlab" if s.weight_convention == "matlab" else "code"  # "paper": rescaled
         spec = NetworkSpec(
-            s.model, s.width, s.depth, s.activation, weight_convention="code", ltc_decay=s.ltc_decay
+            s.model, s.width, s.depth, s.activation, weight_convention=conv, ltc_decay=s.ltc_decay
         )
         sw2 = s.sigma_w2 / s.width if s.weight_convention == "paper" else s.sigma_w2
         keys = jax.random.split(group_key(config.seed, s), config.num_draws)
@@ -529,7 +534,7 @@ def run_settings(
             keys,
             jnp.asarray(sw2, dtype),
             jnp.asarray(config.sigma_b2, dtype),
-            jnp.asarray(ACTIVATIONS.index(s.activation), jnp.int32),
+            jnp.asarray(ALL_ACTIVATIONS.index(s.activation), jnp.int32),
             solver=config.solver_for(s.solver),
             num_samples=config.num_samples,
             euler_substeps=config.euler_substeps,
