@@ -15,7 +15,7 @@ Example:
 
 from ltcjax import solvers
 from ltcjax.cell import ContinuousTimeCell, RecurrentCell
-from ltcjax.convert import from_ncps_cfc, from_ncps_ltc
+from ltcjax.convert import from_ncps_cfc, from_ncps_ltc, to_ncps_ltc
 from ltcjax.models import (
     CfCCell,
     CfCParams,
@@ -35,13 +35,19 @@ from ltcjax.models import (
     tau_sys,
     tau_sys_bounds,
 )
+from ltcjax.precision import Precision
 from ltcjax.registry import available_models, make_cell, register
 from ltcjax.sequence import unroll
 from ltcjax.solvers import RK4, DiffraxSolver, Euler, Fused
-from ltcjax.validation import validate_timespans
+from ltcjax.validation import (
+    runtime_checks,
+    runtime_checks_enabled,
+    set_runtime_checks,
+    validate_timespans,
+)
 from ltcjax.wirings import NCP, AutoNCP, FullyConnected, Random, Wiring
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"  # the one source of the version (pyproject reads it)
 
 __all__ = [
     "AutoNCP",
@@ -68,15 +74,20 @@ __all__ = [
     "NCP",
     "ODERNNCell",
     "ODERNNParams",
+    "Precision",
     "project_params",
     "Random",
     "RecurrentCell",
     "register",
     "RK4",
+    "runtime_checks",
+    "runtime_checks_enabled",
+    "set_runtime_checks",
     "solvers",
     "state_bounds",
     "tau_sys",
     "tau_sys_bounds",
+    "to_ncps_ltc",
     "unroll",
     "validate_timespans",
     "Wiring",

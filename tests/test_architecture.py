@@ -26,6 +26,7 @@ CLI = {
     "ltcjax.train.cli",
     "ltcjax.expressivity.cli",
     "ltcjax.expressivity.__main__",
+    "ltcjax.experiment.cli",
 }
 #: Heavy or framework packages the core never imports at module level (Diffrax is imported
 #: lazily by ltcjax.solvers, only when a Diffrax solver is used).
@@ -44,7 +45,9 @@ def layer_of(module: str) -> str:
         return "integration"
     if module.startswith("ltcjax.nn"):
         return "adapters"
-    if module.startswith(("ltcjax.train", "ltcjax.data", "ltcjax.expressivity")):
+    if module.startswith(
+        ("ltcjax.train", "ltcjax.data", "ltcjax.expressivity", "ltcjax.experiment")
+    ):
         return "applications"
     return "core"
 
