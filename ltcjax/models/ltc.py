@@ -487,14 +487,18 @@ def synaptic_currents(
 ) -> tuple[Float[Array, "... post"], Float[Array, "... post"]]:
     """``(sum_i w sig(sigma (pre - mu)) erev, sum_i w sig(sigma (pre - mu)))`` per post neuron.
 
-    Both sums are one batched contraction over ``pre`` against the stacked weights
-    ``[post, pre, 2]``, with the activations laid out ``[..., post, pre]``: on XLA's CPU
-    backend this compiles to one tanh kernel and one small batched dot per evaluation,
-    instead of two multiply-and-reduce kernels (which XLA 0.10 offloads to slow YNNPACK
-    fusions): the six unfolds of a batch-1, 64-unit step take about a tenth of the CPU
-    time, the whole jitted step several times less (``benchmarks/bench_ltc.py``). The
-    contraction runs at ``HIGHEST`` precision, so GPUs and TPUs do not round it to TF32 or
-    bfloat16.
+    The two weighted sums over ``pre`` share one tanh per synapse and are formed together,
+    in the way each backend runs fastest (chosen when lowering, per platform):
+
+    * CPU (float32/float64): one *complex* reduction ``sum_i t_ij (half_w_erev_ij + 1j
+      half_w_ij)``, whose real and imaginary parts are the two sums. XLA's CPU backend
+      compiles the tanh, the products and the sum into one loop over ``[..., pre, post]``,
+      where a batched dot or two real multiply-and-reduce kernels (which XLA 0.10 hands to
+      YNNPACK) materialise the activations first: the W1 forward pass runs 2.4x faster
+      (``benchmarks/bench_ltc.py``). The arithmetic is the same float32 products and sums.
+    * GPU, TPU and half precision: one batched contraction against the stacked weights
+      ``[post, pre, 2]`` (matrix units), at ``HIGHEST`` precision so that GPUs and TPUs do
+      not round it to TF32 or bfloat16.
 
     Example:
         >>> import jax.numpy as jnp
@@ -504,6 +508,27 @@ def synaptic_currents(
         >>> num.tolist(), den.tolist()
         ([-1.0, -1.0, -1.0], [1.0, 1.0, 1.0])
     """
+    return _per_platform(_currents_complex, _currents_dot, syn, pre)
+
+
+def _per_platform(on_cpu: Any, elsewhere: Any, *args: Any) -> Any:
+    """``on_cpu(*args)`` when lowered for a CPU and every array is float32/float64 (complex
+    arithmetic exists for those only), else ``elsewhere(*args)``."""
+    wide = (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
+    if any(jnp.dtype(leaf.dtype) not in wide for leaf in jax.tree.leaves(args)):
+        return elsewhere(*args)
+    return jax.lax.platform_dependent(*args, cpu=on_cpu, default=elsewhere)
+
+
+def _currents_complex(syn: Synapses, pre: Array) -> tuple[Array, Array]:
+    """Both weighted sums as one complex reduction (see :func:`synaptic_currents`)."""
+    t = jnp.tanh(syn.slope * pre[..., :, None] - syn.offset)  # [..., pre, post]
+    both = jnp.sum(t * jax.lax.complex(syn.half_w_erev, syn.half_w), axis=-2)
+    return syn.const_erev + both.real, syn.const_w + both.imag
+
+
+def _currents_dot(syn: Synapses, pre: Array) -> tuple[Array, Array]:
+    """Both weighted sums as one batched contraction (matrix units on GPUs and TPUs)."""
     t = jnp.tanh(syn.slope.T * pre[..., None, :] - syn.offset.T)  # [..., post, pre]
     weights = jnp.stack([syn.half_w_erev.T, syn.half_w.T], axis=-1)  # [post, pre, 2]
     both = jnp.einsum("...ji,jic->...jc", t, weights, precision=jax.lax.Precision.HIGHEST)
@@ -544,12 +569,40 @@ def _fast_currents_bwd(residuals, cotangents):
     flat_pre = pre.reshape(-1, pre.shape[-1])  # [batch, pre]
     g_num = jnp.broadcast_to(g_num, (*pre.shape[:-1], g_num.shape[-1])).reshape(-1, g_num.shape[-1])
     g_den = jnp.broadcast_to(g_den, (*pre.shape[:-1], g_den.shape[-1])).reshape(-1, g_den.shape[-1])
-    t = jnp.tanh(syn.slope * flat_pre[:, :, None] - syn.offset)  # [batch, pre, post]
+    g_syn, g_pre = _per_platform(
+        _currents_bwd_complex, _currents_bwd_dot, syn, flat_pre, g_num, g_den
+    )
+    return g_syn, g_pre.reshape(pre.shape)
+
+
+def _currents_bwd_complex(syn: Synapses, pre: Array, g_num: Array, g_den: Array):
+    """The four reductions over the batch paired as two complex sums (CPU; see
+    :func:`synaptic_currents`)."""
+    t = jnp.tanh(syn.slope * pre[:, :, None] - syn.offset)  # [batch, pre, post]
     g_z = (g_num[:, None, :] * syn.half_w_erev + g_den[:, None, :] * syn.half_w) * (1 - t * t)
-    g_pre = jnp.sum(g_z * syn.slope, axis=-1).reshape(pre.shape)
+    g_pre = jnp.sum(g_z * syn.slope, axis=-1)
+    minus_one = jnp.full_like(pre, -1.0)
+    g_slope_offset = jnp.sum(g_z * jax.lax.complex(pre, minus_one)[:, :, None], axis=0)
+    g_weights = jnp.sum(t * jax.lax.complex(g_num, g_den)[:, None, :], axis=0)
+    g_syn = Synapses(
+        slope=g_slope_offset.real,
+        offset=g_slope_offset.imag,
+        half_w_erev=g_weights.real,
+        half_w=g_weights.imag,
+        const_erev=jnp.sum(g_num, axis=0),
+        const_w=jnp.sum(g_den, axis=0),
+    )
+    return g_syn, g_pre
+
+
+def _currents_bwd_dot(syn: Synapses, pre: Array, g_num: Array, g_den: Array):
+    """The reductions over the batch as contractions (matrix units on GPUs and TPUs)."""
+    t = jnp.tanh(syn.slope * pre[:, :, None] - syn.offset)  # [batch, pre, post]
+    g_z = (g_num[:, None, :] * syn.half_w_erev + g_den[:, None, :] * syn.half_w) * (1 - t * t)
+    g_pre = jnp.sum(g_z * syn.slope, axis=-1)
     exact = jax.lax.Precision.HIGHEST  # no TF32 / bfloat16 passes on GPU and TPU
     g_syn = Synapses(
-        slope=jnp.einsum("bij,bi->ij", g_z, flat_pre, precision=exact),
+        slope=jnp.einsum("bij,bi->ij", g_z, pre, precision=exact),
         offset=-jnp.sum(g_z, axis=0),
         half_w_erev=jnp.einsum("bij,bj->ij", t, g_num, precision=exact),
         half_w=jnp.einsum("bij,bj->ij", t, g_den, precision=exact),
