@@ -8,9 +8,11 @@ Cases (issue 13; workloads W1-W3 from DESIGN.md):
   ``--cpu-steps`` (default 32) instead of 256 steps (the cost is linear in the length; the
   table says so).
 * ``paper``: the paper's training step: batch 16, 32 steps, 32 units.
-* ``latency19`` / ``latency64``: one observation in, one action out: batch 1, a jitted
-  ``cell.step_batch`` of ``AutoNCP(19, 1)`` / ``AutoNCP(64, 1)`` (8 inputs, dt = 1 fixed at
-  trace time) against ncps's ``LTC`` on a one-step sequence under ``torch.no_grad()``.
+* ``latency19`` / ``latency64``: one observation in, one action out: batch 1,
+  ``ltcjax.compile_step`` of ``AutoNCP(19, 1)`` / ``AutoNCP(64, 1)`` (8 inputs, dt = 1
+  compiled in; the parameters folded in) against ncps's ``LTC`` on a one-step sequence under
+  ``torch.no_grad()``; an extra column shows a jitted ``cell.step_batch`` taking the
+  parameters as arguments.
 * ``cfc``: CfC training step (W1's shapes, ncps's default backbone of 128 units) against
   ncps's ``CfC``.
 
@@ -74,7 +76,7 @@ import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 from jax.sharding import Mesh, NamedSharding, PartitionSpec  # noqa: E402
 
-from ltcjax import AutoNCP, CfCCell, LTCCell  # noqa: E402
+from ltcjax import AutoNCP, CfCCell, LTCCell, compile_step  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 TRAIN_CASES = {
@@ -148,22 +150,28 @@ def ltcjax_train_step(cfg: dict) -> tuple[Callable[[], None], dict]:
     return run, info
 
 
-def ltcjax_latency(cfg: dict, calls: int) -> tuple[Callable[[], None], dict]:
-    """``calls`` jitted batch-1 ``step_batch`` calls carrying the state (one observation
-    in, one action out each); returns (run, info)."""
+def ltcjax_latency(cfg: dict, calls: int, folded: bool = True) -> tuple[Callable[[], None], dict]:
+    """``calls`` batch-1 steps carrying the state (one observation in, one action out
+    each): ``ltcjax.compile_step`` (parameters folded in, dt = 1 compiled in) or, with
+    ``folded=False``, a jitted ``cell.step_batch`` taking the parameters as arguments;
+    returns (run, info)."""
     cell = LTCCell(input_size=cfg["inputs"], wiring=AutoNCP(cfg["units"], cfg["outputs"]))
     params = cell.init(jax.random.key(0))
     x = jax.random.normal(jax.random.key(1), (1, cfg["inputs"]))
-    step = jax.jit(lambda p, s, x: cell.step_batch(p, s, x, 1.0))
-    state = {"s": cell.initial_state((1,))}
     start = time.perf_counter()
-    jax.block_until_ready(step(params, state["s"], x))
+    if folded:
+        step = compile_step(cell, params, batch_shape=(1,), dt=1.0)
+    else:
+        jitted = jax.jit(lambda p, s, x: cell.step_batch(p, s, x, 1.0))
+        step = lambda s, x: jitted(params, s, x)  # noqa: E731
+    state = {"s": cell.initial_state((1,))}
+    jax.block_until_ready(step(state["s"], x))
     compile_s = time.perf_counter() - start
 
     def run():
         s = state["s"]
         for _ in range(calls):
-            s, y = step(params, s, x)
+            s, y = step(s, x)
         jax.block_until_ready(y)
         state["s"] = s
 
@@ -300,6 +308,7 @@ def measure(case: str, args, platform_name: str) -> dict:
         builders = {
             "ltcjax": lambda: ltcjax_latency(cfg, calls),
             "ncps": lambda: ncps_latency(cfg, calls),
+            "args": lambda: ltcjax_latency(cfg, calls, folded=False),
         }
         per_call = calls
     else:
@@ -372,6 +381,13 @@ def _describe(case: str, cfg: dict) -> str:
     )
 
 
+#: Other implementations timed in the same rounds, shown in extra columns.
+EXTRA_COLUMNS = {
+    "args": "ltcjax jitted step_batch, params as arguments",
+    "scan": "plain scan + remat",
+}
+
+
 def markdown(meta: dict, rows: list[dict]) -> str:
     lines = [
         "# ltcjax vs ncps: training steps and control-loop latency",
@@ -390,8 +406,9 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         "| target | met |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    if any("scan" in r for r in rows):
-        lines[-2] += " plain scan + remat |"
+    extras = [name for name in EXTRA_COLUMNS if any(name in r for r in rows)]
+    for name in extras:
+        lines[-2] += f" {EXTRA_COLUMNS[name]} |"
         lines[-1] += "---|"
     for r in rows:
         cells = [
@@ -412,9 +429,11 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         cells.append(f"{r['speedup']:.2f}x" if "speedup" in r else "-")
         cells.append(r["target"] or "-")
         cells.append({True: "yes", False: "no", None: "-"}[r["met"]])
-        if any("scan" in r for r in rows):
-            scan = r.get("scan", {})
-            cells.append(_fmt(scan["median_s"]) if "median_s" in scan else scan.get("error", "-"))
+        for name in extras:
+            entry = r.get(name, {})
+            cells.append(
+                _fmt(entry["median_s"]) if "median_s" in entry else entry.get("error", "-")
+            )
         lines.append("| " + " | ".join(cells) + " |")
     mem = [
         f"{r['case']} {r['ltcjax']['info']['temp_bytes'] / 2**20:.0f} MiB"

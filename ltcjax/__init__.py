@@ -15,6 +15,7 @@ Example:
 
 from ltcjax import solvers
 from ltcjax.cell import ContinuousTimeCell, RecurrentCell
+from ltcjax.control import CompiledStep, compile_step
 from ltcjax.convert import from_ncps_cfc, from_ncps_ltc, to_ncps_ltc
 from ltcjax.models import (
     CfCCell,
@@ -55,6 +56,8 @@ __all__ = [
     "CfCCell",
     "ContinuousTimeCell",
     "CfCParams",
+    "compile_step",
+    "CompiledStep",
     "CTGRUCell",
     "CTGRUParams",
     "CTRNNCell",

@@ -139,7 +139,8 @@ class RecurrentCell(abc.ABC):
         :func:`ltcjax.unroll` scans :meth:`step_many`. Called as ``f(params, state, inputs,
         timespans, valid) -> (outputs, final_state)`` with inputs (B, T, F), timespans
         (B, T), valid (B, T) or None, outputs (B, T, O) holding the last valid output at
-        padded steps (``LTCCell(backend="pallas")``'s kernel)."""
+        padded steps (the LTC's fused solver: the Pallas kernel or a scan with the
+        state-independent terms hoisted out of it)."""
         return None
 
     # -- what every cell inherits ---------------------------------------------------------

@@ -130,6 +130,28 @@ def as_precision(precision: Precision | str | None) -> Precision | None:
     )
 
 
+def widen_floating(tree: PyTree, dtype: Any) -> PyTree:
+    """Cast the floating leaves of ``tree`` that are narrower than ``dtype`` up to it (e.g.
+    bfloat16 parameters meeting a float32 state compute in float32, eagerly and under
+    ``jit`` alike; under ``jit`` XLA may otherwise keep some half-precision products in
+    excess precision and others not).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> tree = {"h": jnp.ones(2, jnp.bfloat16), "d": jnp.ones(2, jnp.float64)}
+        >>> {k: str(v.dtype) for k, v in widen_floating(tree, jnp.float32).items()}
+        {'h': 'float32', 'd': 'float64'}
+    """
+    bits = jnp.finfo(dtype).bits
+
+    def widen(leaf: Any) -> Any:
+        leaf = jnp.asarray(leaf)
+        narrow = jnp.issubdtype(leaf.dtype, jnp.floating) and jnp.finfo(leaf.dtype).bits < bits
+        return leaf.astype(dtype) if narrow else leaf
+
+    return jax.tree.map(widen, tree)
+
+
 def cast_floating(tree: PyTree, dtype: Any) -> PyTree:
     """Cast every floating leaf of ``tree`` to ``dtype`` (others unchanged; None: no cast).
 

@@ -85,6 +85,8 @@ def unroll(
             stays O(B * N * T). Default ``None``: ``cell.remat_by_default`` (on, except for
             the LTC's fused solver, whose hand-written derivative already keeps only
             ``O(B * N)`` per sub-step and runs about 20% faster without recomputation).
+            ``True`` also makes a cell with a whole-sequence path
+            (:meth:`~ltcjax.cell.RecurrentCell.sequence_kernel`) run step by step.
         solver: override the cell's ``solver`` for this call: "fused", "euler", "rk4", or a
             Diffrax solver (instance, name such as "tsit5", or
             :class:`ltcjax.solvers.DiffraxSolver` with tolerances, ``max_steps``, adjoint).
@@ -129,7 +131,10 @@ def unroll(
     ts = _broadcast_timespans(timespans, batch, steps, batched, dtype)
     if valid is not None:  # padded steps may hold anything (even NaN): they are not used
         ts = jnp.where(valid, ts, jnp.zeros((), ts.dtype))
-    validate_timespans(ts)
+    if timespans is not None and times is None:  # (times are checked by timespans_from_times)
+        # the given values when all steps are valid: a Python or NumPy value is checked at
+        # once, even under jit, instead of by a run-time callback on its broadcast copy
+        validate_timespans(ts if valid is not None else jnp.asarray(timespans, dtype))
 
     if initial_state is None:
         state = cell.initial_state((batch,), dtype)
@@ -140,8 +145,10 @@ def unroll(
     if key is not None and cell.is_stochastic:
         keys = jax.random.split(key, batch)
 
-    run_sequence = cell.sequence_kernel() if keys is None and compute is None else None
-    if run_sequence is not None:  # the whole sequence in one kernel (LTCCell(backend="pallas"))
+    run_sequence = (
+        cell.sequence_kernel() if keys is None and compute is None and not remat else None
+    )
+    if run_sequence is not None:  # the sequence at once (the LTC's fused solver, any backend)
         ys, final_state = run_sequence(params, state, inputs, ts, valid)
         outputs = ys if return_sequences else ys[:, -1]
         if not batched:

@@ -133,7 +133,8 @@ def test_pallas_backend_equals_xla_in_values_and_gradients(case):
     spec = CASES[case]
     xla = LTCCell(input_size=3, **spec["cell"])
     kernel = LTCCell(input_size=3, backend="pallas", **spec["cell"])
-    assert kernel.sequence_kernel() is not None and xla.sequence_kernel() is None
+    # both run the sequence at once; remat=True makes the XLA cell scan its steps (the oracle)
+    assert kernel.sequence_kernel() is not None and xla.sequence_kernel() is not None
     params = xla.init(jax.random.key(0))
     k = jax.random.split(jax.random.key(1), 3)
     xs = jax.random.normal(k[0], (3, 6, 3))
@@ -145,20 +146,27 @@ def test_pallas_backend_equals_xla_in_values_and_gradients(case):
         key: jnp.asarray(v, bool if key == "mask" else int) for key, v in spec["apply"].items()
     }
 
-    def loss(cell, params, xs, h0, ts):
+    def loss(cell, remat, params, xs, h0, ts):
         ys, h = cell.apply(
-            params, xs, timespans=ts, initial_state=h0, return_sequences=spec["sequences"], **apply
+            params,
+            xs,
+            timespans=ts,
+            initial_state=h0,
+            return_sequences=spec["sequences"],
+            remat=remat,
+            **apply,
         )
         return jnp.sum(jnp.sin(3 * ys)) + jnp.sum(h**2), (ys, h)
 
     # gradients of parameters, inputs, initial state and elapsed times
-    run = lambda c: _jit(  # noqa: E731
-        jax.value_and_grad(lambda *a: loss(c, *a), argnums=(0, 1, 2, 3), has_aux=True)
+    run = lambda c, remat=None: _jit(  # noqa: E731
+        jax.value_and_grad(lambda *a: loss(c, remat, *a), argnums=(0, 1, 2, 3), has_aux=True)
     )(params, xs, h0, ts)
-    (_, out_kernel), g_kernel = run(kernel)
-    (_, out_xla), g_xla = run(xla)
-    _close(out_kernel, out_xla)
-    _close(g_kernel, g_xla)
+    (_, out_steps), g_steps = run(xla, True)  # per-step scan of LTCCell.step
+    for cell in (kernel, xla):
+        (_, out), g = run(cell)
+        _close(out, out_steps)
+        _close(g, g_steps)
 
 
 def test_pallas_backend_with_mixed_memory_and_streaming_steps():
@@ -221,7 +229,8 @@ def test_backend_auto_is_xla_and_bad_backends_are_named(without_runtime_typechec
         assert resolve_backend("auto", platform) == "xla"
     assert resolve_backend("pallas", "cpu") == "pallas"
     cell = LTCCell(input_size=2, units=3)
-    assert cell.backend == "auto" and not cell.uses_kernel and cell.sequence_kernel() is None
+    assert cell.backend == "auto" and not cell.uses_kernel
+    assert cell.sequence_kernel() is not None  # the XLA sequence path
     with pytest.raises(ValueError, match="^backend: expected"):
         LTCCell(input_size=2, units=3, backend="cuda")
     with pytest.raises(ValueError, match="^backend: expected .*rk4|^backend: expected .*RK4"):

@@ -81,21 +81,32 @@ def _plain_fused_apply(cell, params, xs, ts, v0):
     return jax.lax.scan(step, v0, (xs, ts))[1]
 
 
-@pytest.mark.parametrize("wiring", [None, "ncp"])
-def test_fused_solver_derivative_equals_autodiff_of_the_plain_recursion(x64, wiring):
-    """The fused solver's hand-written VJP against autodiff of Eq. 3 written from scratch."""
+@pytest.mark.parametrize(
+    "wiring, remat",
+    [(None, None), ("ncp", None), (None, True), ("large", None), ("large", True)],
+    ids=["fc", "ncp", "fc-per-step", "fc64-sequence", "fc64-per-step"],
+)
+def test_fused_solver_derivative_equals_autodiff_of_the_plain_recursion(x64, wiring, remat):
+    """The fused solver's hand-written VJP against autodiff of Eq. 3 written from scratch:
+    the whole-sequence path (default) and the per-step scan (``remat=True``), with a small
+    layer (the dot form of the synaptic sums) and 64 units x 4 sequences (on CPU the complex
+    form; see ``synaptic_currents``)."""
     from ltcjax import NCP
 
-    kwargs = dict(wiring=NCP(2, 2, 2, 1, 2, 2, 1)) if wiring else dict(units=4)
+    if wiring == "ncp":
+        kwargs = dict(wiring=NCP(2, 2, 2, 1, 2, 2, 1))
+    else:
+        kwargs = dict(units=64 if wiring == "large" else 4)
+    batch = 4 if wiring == "large" else 3
     cell = LTCCell(input_size=2, ode_unfolds=3, **kwargs)
     params = cell.init(jax.random.key(0), dtype=jnp.float64)
     keys = jax.random.split(jax.random.key(1), 3)
-    xs = jax.random.normal(keys[0], (3, 5, 2), jnp.float64)
-    ts = jax.random.uniform(keys[1], (3, 5), jnp.float64, 0.05, 2.0)
-    v0 = jax.random.normal(keys[2], (3, cell.state_size), jnp.float64)
+    xs = jax.random.normal(keys[0], (batch, 5, 2), jnp.float64)
+    ts = jax.random.uniform(keys[1], (batch, 5), jnp.float64, 0.05, 2.0)
+    v0 = jax.random.normal(keys[2], (batch, cell.state_size), jnp.float64)
 
     def ours(params, xs, ts, v0):
-        ys, _ = cell.apply(params, xs, timespans=ts, initial_state=v0)
+        ys, _ = cell.apply(params, xs, timespans=ts, initial_state=v0, remat=remat)
         return jnp.sum(jnp.sin(3 * ys))
 
     def plain(params, xs, ts, v0):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from typing import Any, ClassVar, Literal, NamedTuple
 
 import jax
@@ -26,6 +27,7 @@ from jaxtyping import Array, ArrayLike, Float
 from ltcjax.cell import ContinuousTimeCell
 from ltcjax.custom_types import Dim
 from ltcjax.models.lstm import LSTMParams, init_lstm, lstm_step
+from ltcjax.precision import widen_floating
 from ltcjax.solvers import Solver
 from ltcjax.validation import argument_error, check_choice, check_last_axis, check_positive_int
 from ltcjax.wirings import Wiring, resolve_wiring
@@ -374,7 +376,9 @@ class LTCCell(ContinuousTimeCell):
         dt: Float[ArrayLike, ...],
     ) -> Float[Array, "... units"]:
         """The paper's fused semi-implicit solve over ``dt`` (:func:`fused_solve`), with
-        hand-written derivatives that keep the backward pass's residuals at O(B * N)."""
+        hand-written derivatives that keep the backward pass's residuals at O(B * N).
+        Parameters narrower than the state (bfloat16 with a float32 state) are widened to it."""
+        params = widen_floating(params, v.dtype)
         p = self.effective_params(params)
         mask, smask = self.sparsity_masks(params.w.dtype)  # constants follow the params
         u = self.map_inputs(params, x)
@@ -402,25 +406,29 @@ class LTCCell(ContinuousTimeCell):
         return self.solver.needs_fused_form and resolve_backend(self.backend) == "pallas"
 
     def sequence_kernel(self):
-        """The whole-sequence kernel :func:`ltcjax.unroll` runs instead of its scan, or None.
+        """The whole-sequence path :func:`ltcjax.unroll` runs instead of its per-step scan,
+        or None.
 
-        Set when the fused solver runs as the Pallas kernel, without ``mixed_memory`` (its
-        LSTM update sits between the steps: each step then calls the kernel on its own)
-        and unless a subclass redefines :meth:`fused_solve`.
+        Set for the fused solver without ``mixed_memory`` (its LSTM update sits between the
+        steps) unless a subclass redefines :meth:`fused_solve`. Everything that does not
+        depend on the state (the input map, the sensory currents, the leak terms and
+        ``cm / (dt / unfolds)``) is computed for all ``T`` steps at once, outside the loop
+        over time; the loop then runs only the recurrent sub-steps: the Pallas kernel
+        (``backend="pallas"``) or a ``lax.scan`` of :func:`fused_unfolds` (XLA).
         """
         if (
-            not self.uses_kernel
+            not self.solver.needs_fused_form
             or self.mixed_memory
             or type(self).fused_solve is not LTCCell.fused_solve
         ):
             return None
-        return self._kernel_sequence
+        return self._sequence
 
-    def _kernel_sequence(self, params, state, inputs, timespans, valid):
-        """``(outputs [B, T, O], final state)`` of a batch through the kernel."""
+    def _sequence(self, params, state, inputs, timespans, valid):
+        """``(outputs [B, T, O], final state)`` of a batch, the sequence at once."""
         from ltcjax.kernels.dispatch import hoisted_terms, hold_last_valid
-        from ltcjax.kernels.ltc_pallas import fused_sequence
 
+        params = widen_floating(params, state.dtype)  # as in fused_solve
         p = self.effective_params(params)
         mask, smask = self.sparsity_masks(params.w.dtype)  # constants follow the params
         u = self.map_inputs(params, jnp.swapaxes(inputs, 0, 1))  # [T, B, F]
@@ -434,6 +442,10 @@ class LTCCell(ContinuousTimeCell):
         )
         keep = moving[..., 0] if valid is None else moving[..., 0] & valid.T
         shape = s_num.shape
+        if self.uses_kernel:
+            from ltcjax.kernels.ltc_pallas import fused_sequence
+        else:
+            fused_sequence = fused_sequence_xla
         vs = fused_sequence(
             recurrent_synapses(p, mask),
             state,
@@ -490,15 +502,17 @@ def synaptic_currents(
     The two weighted sums over ``pre`` share one tanh per synapse and are formed together,
     in the way each backend runs fastest (chosen when lowering, per platform):
 
-    * CPU (float32/float64): one *complex* reduction ``sum_i t_ij (half_w_erev_ij + 1j
-      half_w_ij)``, whose real and imaginary parts are the two sums. XLA's CPU backend
-      compiles the tanh, the products and the sum into one loop over ``[..., pre, post]``,
-      where a batched dot or two real multiply-and-reduce kernels (which XLA 0.10 hands to
-      YNNPACK) materialise the activations first: the W1 forward pass runs 2.4x faster
+    * CPU (float32/float64, at least :data:`COMPLEX_MIN_UNITS` post-synaptic neurons and
+      :data:`COMPLEX_MIN_ROWS` batch rows): one *complex* reduction
+      ``sum_i t_ij (half_w_erev_ij + 1j half_w_ij)``, whose real and imaginary parts are
+      the two sums. XLA's CPU backend compiles the tanh, the products and the sum into
+      one loop over ``[..., pre, post]``, where a batched dot or two real
+      multiply-and-reduce kernels (which XLA 0.10 hands to YNNPACK) materialise the
+      activations first: the W1 forward pass runs 2.4x faster
       (``benchmarks/bench_ltc.py``). The arithmetic is the same float32 products and sums.
-    * GPU, TPU and half precision: one batched contraction against the stacked weights
-      ``[post, pre, 2]`` (matrix units), at ``HIGHEST`` precision so that GPUs and TPUs do
-      not round it to TF32 or bfloat16.
+    * otherwise (GPU, TPU, half precision, small layers): one batched contraction
+      against the stacked weights ``[post, pre, 2]`` (matrix units), at ``HIGHEST``
+      precision so that GPUs and TPUs do not round it to TF32 or bfloat16.
 
     Example:
         >>> import jax.numpy as jnp
@@ -508,7 +522,19 @@ def synaptic_currents(
         >>> num.tolist(), den.tolist()
         ([-1.0, -1.0, -1.0], [1.0, 1.0, 1.0])
     """
+    rows = math.prod(pre.shape[:-1])
+    if syn.slope.shape[-1] < COMPLEX_MIN_UNITS or rows < COMPLEX_MIN_ROWS:
+        return _currents_dot(syn, pre)
     return _per_platform(_currents_complex, _currents_dot, syn, pre)
+
+
+#: The forward complex form is used on CPU from this many post-synaptic neurons and batch
+#: rows on: below, XLA's loop over a complex reduction is slower than the dot (measured per
+#: unfold, 2-core CPU, jax 0.10: 16 x 32 units 74 vs 38 us, 64 x 48: 208 vs 169 us, batch 1 x
+#: 64 units: 5.3 vs 4.2 us; 16 x 64: 58 vs 103 us, 64 x 64: 268 vs 304 us, 64 x 128: 791 vs
+#: 1297 us). The backward pass's complex sums are faster or equal at every size measured.
+COMPLEX_MIN_UNITS = 64
+COMPLEX_MIN_ROWS = 4
 
 
 def _per_platform(on_cpu: Any, elsewhere: Any, *args: Any) -> Any:
@@ -556,11 +582,44 @@ def fast_synaptic_currents(
         >>> num.shape, float(den[0, 0])  # two synapses of weight 1 at sigmoid(0) = 1/2
         ((5, 3), 1.0)
     """
-    return synaptic_currents(syn, pre)
+    return _chunked_currents(syn, pre)
+
+
+#: Synapse evaluations (rows x pre x post) that :func:`fast_synaptic_currents` forms at
+#: once: more rows (e.g. the sensory currents of a whole sequence) run in equal chunks, so
+#: that neither pass holds more than this many activations (8 MiB in float32).
+CHUNK_ELEMENTS = 1 << 21
+
+
+def _row_chunks(rows: int, syn: Synapses) -> tuple[int, int]:
+    """(number of chunks, rows per chunk) for ``rows`` rows of synapses ``syn``."""
+    max_rows = max(1, CHUNK_ELEMENTS // math.prod(syn.slope.shape))
+    chunks = -(-rows // max_rows)
+    return chunks, -(-rows // chunks)
+
+
+def _in_chunks(a: Array, chunks: int, size: int) -> Array:
+    """``[rows, k]`` zero-padded and reshaped to ``[chunks, size, k]``."""
+    return jnp.pad(a, ((0, chunks * size - a.shape[0]), (0, 0))).reshape(chunks, size, -1)
+
+
+def _chunked_currents(syn: Synapses, pre: Array) -> tuple[Array, Array]:
+    flat = pre.reshape(-1, pre.shape[-1])
+    chunks, size = _row_chunks(flat.shape[0], syn)
+    if chunks == 1:
+        return synaptic_currents(syn, pre)
+    num, den = jax.lax.map(
+        lambda rows: synaptic_currents(syn, rows), _in_chunks(flat, chunks, size)
+    )
+    shape = (*pre.shape[:-1], num.shape[-1])
+    return (
+        num.reshape(-1, shape[-1])[: flat.shape[0]].reshape(shape),
+        den.reshape(-1, shape[-1])[: flat.shape[0]].reshape(shape),
+    )
 
 
 def _fast_currents_fwd(syn: Synapses, pre: Array):
-    return synaptic_currents(syn, pre), (syn, pre)
+    return _chunked_currents(syn, pre), (syn, pre)
 
 
 def _fast_currents_bwd(residuals, cotangents):
@@ -569,10 +628,19 @@ def _fast_currents_bwd(residuals, cotangents):
     flat_pre = pre.reshape(-1, pre.shape[-1])  # [batch, pre]
     g_num = jnp.broadcast_to(g_num, (*pre.shape[:-1], g_num.shape[-1])).reshape(-1, g_num.shape[-1])
     g_den = jnp.broadcast_to(g_den, (*pre.shape[:-1], g_den.shape[-1])).reshape(-1, g_den.shape[-1])
-    g_syn, g_pre = _per_platform(
-        _currents_bwd_complex, _currents_bwd_dot, syn, flat_pre, g_num, g_den
-    )
-    return g_syn, g_pre.reshape(pre.shape)
+    bwd = functools.partial(_per_platform, _currents_bwd_complex, _currents_bwd_dot, syn)
+    chunks, size = _row_chunks(flat_pre.shape[0], syn)
+    if chunks == 1:
+        g_syn, g_pre = bwd(flat_pre, g_num, g_den)
+        return g_syn, g_pre.reshape(pre.shape)
+
+    def chunk(total: Synapses, rows: tuple[Array, Array, Array]) -> tuple[Synapses, Array]:
+        g_syn, g_pre = bwd(*rows)  # padded rows have zero cotangents: they add nothing
+        return jax.tree.map(jnp.add, total, g_syn), g_pre
+
+    rows = tuple(_in_chunks(a, chunks, size) for a in (flat_pre, g_num, g_den))
+    g_syn, g_pre = jax.lax.scan(chunk, jax.tree.map(jnp.zeros_like, syn), rows)
+    return g_syn, g_pre.reshape(-1, pre.shape[-1])[: flat_pre.shape[0]].reshape(pre.shape)
 
 
 def _currents_bwd_complex(syn: Synapses, pre: Array, g_num: Array, g_den: Array):
@@ -727,6 +795,37 @@ def _fused_unfolds_bwd(unfolds, residuals, g_v):
 
 
 fused_unfolds.defvjp(_fused_unfolds_fwd, _fused_unfolds_bwd)
+
+
+def fused_sequence_xla(
+    rec: Synapses,
+    v0: Float[Array, "batch units"],
+    cm_t: Float[Array, "time batch units"],
+    drive: Float[Array, "time batch units"],
+    conductance: Float[Array, "time batch units"],
+    keep: Float[Array, "time batch"],
+    unfolds: int,
+) -> Float[Array, "time batch units"]:
+    """The state after each of ``T`` fused-solver steps: a ``lax.scan`` of
+    :func:`fused_unfolds` (the XLA counterpart of :func:`ltcjax.kernels.fused_sequence`,
+    with the same arguments; a step where ``keep`` is 0 leaves the state unchanged).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> z = jnp.zeros((3, 3))
+        >>> rec = Synapses(z, z, z, z, jnp.zeros(3), jnp.zeros(3))
+        >>> one = jnp.ones((2, 1, 3))
+        >>> vs = fused_sequence_xla(rec, jnp.zeros((1, 3)), one, one, one, jnp.ones((2, 1)), 1)
+        >>> [round(float(v), 4) for v in vs[:, 0, 0]]  # v <- (v + 1) / 2, twice
+        [0.5, 0.75]
+    """
+
+    def body(v: Array, xs: tuple[Array, ...]) -> tuple[Array, Array]:
+        c, d, g, k = xs
+        v = jnp.where(k[:, None] > 0, fused_unfolds(rec, v, c, d, g, unfolds), v)
+        return v, v
+
+    return jax.lax.scan(body, v0, (cm_t, drive, conductance, keep))[1]
 
 
 # -- time constants and bounds -------------------------------------------------------------
