@@ -28,7 +28,11 @@ def _numpy_sums(w, erev, sigma, mu, mask, x):
     return (act * erev).sum(1), act.sum(1)
 
 
-FORMS = {"complex": ltc._currents_complex, "dot": ltc._currents_dot}
+FORMS = {
+    "complex": ltc._currents_complex,
+    "post_major": ltc._currents_post_major,
+    "dot": ltc._currents_dot,
+}
 
 
 @pytest.mark.parametrize("form", list(FORMS))
@@ -43,9 +47,13 @@ def test_each_form_equals_the_sigmoid_sums(form, shape):
     np.testing.assert_allclose(den, want_den, atol=2e-6 * scale)
 
 
-@pytest.mark.parametrize("form", ["complex", "dot"])
+@pytest.mark.parametrize(
+    "form, backward", [("complex", "complex"), ("post_major", "complex"), ("dot", "dot")]
+)
 @pytest.mark.parametrize("shape", [(6, 5, 4), (4, 64, 64)])
-def test_each_form_has_the_derivative_of_the_sigmoid_form(x64, form, shape):
+def test_each_form_has_the_derivative_of_the_sigmoid_form(x64, form, backward, shape):
+    """Forward form and backward form (complex sums on CPU, contractions elsewhere) forced
+    on any platform."""
     w, erev, sigma, mu, mask, x = _raw(*shape, seed=1)
     rng = np.random.default_rng(2)
     a, b = rng.normal(size=(2, shape[0], shape[2]))
@@ -58,11 +66,14 @@ def test_each_form_has_the_derivative_of_the_sigmoid_form(x64, form, shape):
         num, den = ltc.fast_synaptic_currents(ltc.prepare_synapses(w, erev, sigma, mu, mask), x)
         return jnp.sum(a * num + b * den)
 
-    with pytest.MonkeyPatch.context() as patch:  # this form on any platform
+    with pytest.MonkeyPatch.context() as patch:  # these forms on any platform
+        patch.setattr(ltc, "cpu_form", lambda rows, units: FORMS[form])
         patch.setattr(
             ltc,
             "_per_platform",
-            lambda on_cpu, elsewhere, *args: (on_cpu if form == "complex" else elsewhere)(*args),
+            lambda on_cpu, elsewhere, *args: (on_cpu if backward == "complex" else elsewhere)(
+                *args
+            ),
         )
         args = tuple(jnp.asarray(v) for v in (w, erev, sigma, mu, x))
         got = jax.grad(ours, argnums=range(5))(*args)
@@ -98,8 +109,11 @@ def test_many_rows_run_in_chunks_with_the_same_values_and_gradients(x64, monkeyp
 
 
 def test_the_cpu_form_depends_on_the_layer_size():
-    """The complex form from COMPLEX_MIN_UNITS post-synaptic neurons and COMPLEX_MIN_ROWS
-    rows on (CPU, float32): its reduction shows in the compiled computation as complex."""
+    """On CPU (float32) the form follows ``cpu_form``; the complex one shows in the compiled
+    computation."""
+    assert ltc.cpu_form(ltc.COMPLEX_MIN_ROWS, ltc.COMPLEX_MIN_UNITS) is ltc._currents_complex
+    assert ltc.cpu_form(16, 32) is ltc._currents_post_major
+    assert ltc.cpu_form(1, 64) is ltc._currents_dot
     if jax.default_backend() != "cpu":
         pytest.skip("the complex form is the CPU's")
 

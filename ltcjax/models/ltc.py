@@ -502,14 +502,17 @@ def synaptic_currents(
     The two weighted sums over ``pre`` share one tanh per synapse and are formed together,
     in the way each backend runs fastest (chosen when lowering, per platform):
 
-    * CPU (float32/float64, at least :data:`COMPLEX_MIN_UNITS` post-synaptic neurons and
-      :data:`COMPLEX_MIN_ROWS` batch rows): one *complex* reduction
+    * CPU (float32/float64) with at least :data:`COMPLEX_MIN_UNITS` post-synaptic neurons
+      and :data:`COMPLEX_MIN_ROWS` batch rows: one *complex* reduction
       ``sum_i t_ij (half_w_erev_ij + 1j half_w_ij)``, whose real and imaginary parts are
       the two sums. XLA's CPU backend compiles the tanh, the products and the sum into
       one loop over ``[..., pre, post]``, where a batched dot or two real
       multiply-and-reduce kernels (which XLA 0.10 hands to YNNPACK) materialise the
       activations first: the W1 forward pass runs 2.4x faster
       (``benchmarks/bench_ltc.py``). The arithmetic is the same float32 products and sums.
+    * CPU with 32-63 neurons and 2 rows or more: a contraction batched over the
+      post-synaptic neurons (``[rows, pre] x [pre, 2]`` products), half the time of the
+      one below at the paper's sizes (:func:`cpu_form` has the measurements).
     * otherwise (GPU, TPU, half precision, small layers): one batched contraction
       against the stacked weights ``[post, pre, 2]`` (matrix units), at ``HIGHEST``
       precision so that GPUs and TPUs do not round it to TF32 or bfloat16.
@@ -522,19 +525,46 @@ def synaptic_currents(
         >>> num.tolist(), den.tolist()
         ([-1.0, -1.0, -1.0], [1.0, 1.0, 1.0])
     """
-    rows = math.prod(pre.shape[:-1])
-    if syn.slope.shape[-1] < COMPLEX_MIN_UNITS or rows < COMPLEX_MIN_ROWS:
+    on_cpu = cpu_form(math.prod(pre.shape[:-1]), syn.slope.shape[-1])
+    if on_cpu is _currents_dot:
         return _currents_dot(syn, pre)
-    return _per_platform(_currents_complex, _currents_dot, syn, pre)
+    return _per_platform(on_cpu, _currents_dot, syn, pre)
 
 
-#: The forward complex form is used on CPU from this many post-synaptic neurons and batch
-#: rows on: below, XLA's loop over a complex reduction is slower than the dot (measured per
-#: unfold, 2-core CPU, jax 0.10: 16 x 32 units 74 vs 38 us, 64 x 48: 208 vs 169 us, batch 1 x
-#: 64 units: 5.3 vs 4.2 us; 16 x 64: 58 vs 103 us, 64 x 64: 268 vs 304 us, 64 x 128: 791 vs
-#: 1297 us). The backward pass's complex sums are faster or equal at every size measured.
+#: The complex form is used on CPU from this many post-synaptic neurons and batch rows on,
+#: the post-major dot from POST_MAJOR_MIN_UNITS / _ROWS on (see :func:`cpu_form`).
 COMPLEX_MIN_UNITS = 64
 COMPLEX_MIN_ROWS = 4
+POST_MAJOR_MIN_UNITS = 32
+POST_MAJOR_MIN_ROWS = 2
+
+
+def cpu_form(rows: int, units: int) -> Any:
+    """The form of the synaptic sums used on a CPU for ``rows`` batch rows and ``units``
+    post-synaptic neurons, by measurement (per unfold, 2-core CPU, jax 0.10, in a scan):
+
+    ======== ======== =========== ============== =========
+    rows     units    dot         post-major dot complex
+    ======== ======== =========== ============== =========
+    1        19       1.0 us      1.5 us         2.8 us
+    1        64       3.7 us      9.9 us         5.3 us
+    16       32       21 us       15 us          73 us
+    64       32       98 us       46 us          207 us
+    64       48       141 us      118 us         157 us
+    16       64       72 us       77 us          45 us
+    64       64       243 us      214 us         162 us
+    64       128      1084 us     899 us         699 us
+    ======== ======== =========== ============== =========
+
+    Example:
+        >>> cpu_form(16, 32).__name__, cpu_form(64, 64).__name__, cpu_form(1, 19).__name__
+        ('_currents_post_major', '_currents_complex', '_currents_dot')
+    """
+    if units >= COMPLEX_MIN_UNITS and rows >= COMPLEX_MIN_ROWS:
+        return _currents_complex
+    if units >= POST_MAJOR_MIN_UNITS and rows >= POST_MAJOR_MIN_ROWS:
+        return _currents_post_major
+    return _currents_dot
 
 
 def _per_platform(on_cpu: Any, elsewhere: Any, *args: Any) -> Any:
@@ -551,6 +581,20 @@ def _currents_complex(syn: Synapses, pre: Array) -> tuple[Array, Array]:
     t = jnp.tanh(syn.slope * pre[..., :, None] - syn.offset)  # [..., pre, post]
     both = jnp.sum(t * jax.lax.complex(syn.half_w_erev, syn.half_w), axis=-2)
     return syn.const_erev + both.real, syn.const_w + both.imag
+
+
+def _currents_post_major(syn: Synapses, pre: Array) -> tuple[Array, Array]:
+    """Both weighted sums as one contraction batched over the post-synaptic neurons, each a
+    ``[rows, pre] x [pre, 2]`` product (CPU, medium layers; see :func:`cpu_form`)."""
+    flat = pre.reshape(-1, pre.shape[-1])  # [rows, pre]
+    t = jnp.tanh(syn.slope.T[:, None, :] * flat - syn.offset.T[:, None, :])  # [post, rows, pre]
+    weights = jnp.stack([syn.half_w_erev.T, syn.half_w.T], axis=-1)  # [post, pre, 2]
+    both = jnp.einsum("jri,jic->rjc", t, weights, precision=jax.lax.Precision.HIGHEST)
+    shape = (*pre.shape[:-1], both.shape[1])
+    return (
+        syn.const_erev + both[..., 0].reshape(shape),
+        syn.const_w + both[..., 1].reshape(shape),
+    )
 
 
 def _currents_dot(syn: Synapses, pre: Array) -> tuple[Array, Array]:
