@@ -120,7 +120,7 @@ def test_clip_constraint_projects_after_every_update(splits):
         out = model.apply(params, batch.inputs, timespans=batch.timespans)
         return REG.loss(out, batch.targets, batch.weight)
 
-    grads = jax.grad(loss)(state.params)
+    grads = jax.jit(jax.grad(loss))(state.params)  # compiled, as the train step's
     new_state, _ = trainer.train_step(state, batch)
     positive = ("w", "sensory_w", "cm", "gleak")
     for name in positive:

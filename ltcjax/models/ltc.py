@@ -539,7 +539,7 @@ POST_MAJOR_MIN_UNITS = 32
 POST_MAJOR_MIN_ROWS = 2
 
 
-def cpu_form(rows: int, units: int) -> Any:
+def cpu_form(rows: Dim, units: int) -> Any:
     """The form of the synaptic sums used on a CPU for ``rows`` batch rows and ``units``
     post-synaptic neurons, by measurement (per unfold, 2-core CPU, jax 0.10, in a scan):
 
@@ -560,9 +560,10 @@ def cpu_form(rows: int, units: int) -> Any:
         >>> cpu_form(16, 32).__name__, cpu_form(64, 64).__name__, cpu_form(1, 19).__name__
         ('_currents_post_major', '_currents_complex', '_currents_dot')
     """
-    if units >= COMPLEX_MIN_UNITS and rows >= COMPLEX_MIN_ROWS:
+    many = not isinstance(rows, int)  # a symbolic batch (jax.export): assume many rows
+    if units >= COMPLEX_MIN_UNITS and (many or rows >= COMPLEX_MIN_ROWS):
         return _currents_complex
-    if units >= POST_MAJOR_MIN_UNITS and rows >= POST_MAJOR_MIN_ROWS:
+    if units >= POST_MAJOR_MIN_UNITS and (many or rows >= POST_MAJOR_MIN_ROWS):
         return _currents_post_major
     return _currents_dot
 
@@ -635,8 +636,11 @@ def fast_synaptic_currents(
 CHUNK_ELEMENTS = 1 << 21
 
 
-def _row_chunks(rows: int, syn: Synapses) -> tuple[int, int]:
-    """(number of chunks, rows per chunk) for ``rows`` rows of synapses ``syn``."""
+def _row_chunks(rows: Dim, syn: Synapses) -> tuple[int, Dim]:
+    """(number of chunks, rows per chunk) for ``rows`` rows of synapses ``syn`` (one chunk
+    for a symbolic number of rows, as under ``jax.export`` with a polymorphic batch)."""
+    if not isinstance(rows, int):
+        return 1, rows
     max_rows = max(1, CHUNK_ELEMENTS // math.prod(syn.slope.shape))
     chunks = -(-rows // max_rows)
     return chunks, -(-rows // chunks)
