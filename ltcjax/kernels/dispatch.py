@@ -40,13 +40,13 @@ def resolve_backend(backend: str, platform: str | None = None) -> str:
     return "pallas" if platform in KERNEL_MEASURED_FASTER_ON else "xla"
 
 
-def hoisted_terms(
-    cm: Float[Array, "*#shape"],
-    gleak: Float[Array, "*#shape"],
-    vleak: Float[Array, "*#shape"],
-    s_num: Float[Array, "*#shape"],
-    s_den: Float[Array, "*#shape"],
-    dt: Float[Array, "*#shape"],
+def hoisted_terms(  # (shapes broadcast; "..." so that symbolic export shapes pass too)
+    cm: Float[Array, ...],
+    gleak: Float[Array, ...],
+    vleak: Float[Array, ...],
+    s_num: Float[Array, ...],
+    s_den: Float[Array, ...],
+    dt: Float[Array, ...],
     unfolds: int,
     epsilon: float,
 ) -> tuple[Array, Array, Array, Array]:
