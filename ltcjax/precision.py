@@ -138,9 +138,11 @@ def widen_floating(tree: PyTree, dtype: Any) -> PyTree:
 
     Example:
         >>> import jax.numpy as jnp
-        >>> tree = {"h": jnp.ones(2, jnp.bfloat16), "d": jnp.ones(2, jnp.float64)}
+        >>> tree = {"half": jnp.ones(2, jnp.bfloat16), "single": jnp.ones(2, jnp.float32)}
         >>> {k: str(v.dtype) for k, v in widen_floating(tree, jnp.float32).items()}
-        {'h': 'float32', 'd': 'float64'}
+        {'half': 'float32', 'single': 'float32'}
+        >>> str(widen_floating(tree, jnp.float16)["single"].dtype)  # never narrows
+        'float32'
     """
     bits = jnp.finfo(dtype).bits
 
