@@ -122,10 +122,18 @@ def ltcjax_train_step(cfg: dict) -> tuple[Callable[[], None], dict]:
     xs = jax.random.normal(jax.random.key(1), (cfg["batch"], cfg["steps"], cfg["inputs"]))
     ys = jax.random.normal(jax.random.key(2), (cfg["batch"], cfg["steps"], cell.output_size))
     xs, ys = _shard_batch(xs, ys)
-    opt = optax.adam(1e-3)
 
     def loss(p, xs, ys):
         return jnp.mean((cell.apply(p, xs)[0] - ys) ** 2)
+
+    run, info = _adam_training_step(loss, params, xs, ys)
+    return run, {**info, "params": cell.num_params(params)}
+
+
+def _adam_training_step(loss: Callable, params, xs, ys) -> tuple[Callable[[], None], dict]:
+    """``loss``'s compiled training step (value, gradient, Adam update), carrying the
+    parameters and optimiser state from call to call; returns (run, info)."""
+    opt = optax.adam(1e-3)
 
     def step(p, o, xs, ys):
         value, grads = jax.value_and_grad(loss)(p, xs, ys)
@@ -142,12 +150,10 @@ def ltcjax_train_step(cfg: dict) -> tuple[Callable[[], None], dict]:
         state["p"], state["o"], value = compiled(state["p"], state["o"], xs, ys)
         jax.block_until_ready(value)
 
-    info = {
+    return run, {
         "compile_s": compile_s,
         "temp_bytes": None if mem is None else int(mem.temp_size_in_bytes),
-        "params": cell.num_params(params),
     }
-    return run, info
 
 
 def ltcjax_latency(cfg: dict, calls: int, folded: bool = True) -> tuple[Callable[[], None], dict]:
@@ -212,27 +218,7 @@ def plain_scan_train_step(cfg: dict) -> tuple[Callable[[], None], dict]:
         _, out = jax.lax.scan(body, v0, jnp.swapaxes(xs, 0, 1))
         return jnp.mean((jnp.swapaxes(out, 0, 1) - ys) ** 2)
 
-    opt = optax.adam(1e-3)
-
-    def step(p, o, xs, ys):
-        value, grads = jax.value_and_grad(loss)(p, xs, ys)
-        updates, o = opt.update(grads, o, p)
-        return optax.apply_updates(p, updates), o, value
-
-    state = {"p": params, "o": opt.init(params)}
-    start = time.perf_counter()
-    compiled = jax.jit(step).lower(state["p"], state["o"], xs, ys).compile()
-    compile_s = time.perf_counter() - start
-    mem = compiled.memory_analysis()
-
-    def run():
-        state["p"], state["o"], value = compiled(state["p"], state["o"], xs, ys)
-        jax.block_until_ready(value)
-
-    return run, {
-        "compile_s": compile_s,
-        "temp_bytes": None if mem is None else int(mem.temp_size_in_bytes),
-    }
+    return _adam_training_step(loss, params, xs, ys)
 
 
 # -- ncps --------------------------------------------------------------------------------
