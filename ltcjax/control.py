@@ -109,13 +109,14 @@ def compile_step(
 
     if dt is None:
         run = jax.jit(step)
-        example_dt: Any = jnp.ones(batch_shape, state_dtype)
+        example_dt: tuple[Array, ...] = (jnp.ones(batch_shape, state_dtype),)
     else:
         check_dt(dt)
-        fixed = float(dt)
+        fixed = dt = float(dt)
         run = jax.jit(lambda state, x: step(state, x, fixed))
-        example_dt = None
-    compiled = CompiledStep(cell, batch_shape, None if dt is None else float(dt), state_dtype, run)
-    example = (compiled.initial_state(), jnp.zeros(x_shape, state_dtype))
-    jax.block_until_ready(run(*example) if dt is not None else run(*example, example_dt))
+        example_dt = ()
+    compiled = CompiledStep(cell, batch_shape, dt, state_dtype, run)
+    jax.block_until_ready(
+        run(compiled.initial_state(), jnp.zeros(x_shape, state_dtype), *example_dt)
+    )
     return compiled

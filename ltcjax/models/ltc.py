@@ -577,9 +577,14 @@ def _per_platform(on_cpu: Any, elsewhere: Any, *args: Any) -> Any:
     return jax.lax.platform_dependent(*args, cpu=on_cpu, default=elsewhere)
 
 
+def _activations(syn: Synapses, pre: Array) -> Array:
+    """``tanh(slope pre - offset)`` laid out ``[..., pre, post]``."""
+    return jnp.tanh(syn.slope * pre[..., :, None] - syn.offset)
+
+
 def _currents_complex(syn: Synapses, pre: Array) -> tuple[Array, Array]:
     """Both weighted sums as one complex reduction (see :func:`synaptic_currents`)."""
-    t = jnp.tanh(syn.slope * pre[..., :, None] - syn.offset)  # [..., pre, post]
+    t = _activations(syn, pre)
     both = jnp.sum(t * jax.lax.complex(syn.half_w_erev, syn.half_w), axis=-2)
     return syn.const_erev + both.real, syn.const_w + both.imag
 
@@ -651,6 +656,12 @@ def _in_chunks(a: Array, chunks: int, size: int) -> Array:
     return jnp.pad(a, ((0, chunks * size - a.shape[0]), (0, 0))).reshape(chunks, size, -1)
 
 
+def _from_chunks(a: Array, batch_shape: tuple[Dim, ...]) -> Array:
+    """``[chunks, size, k]`` back to ``[*batch_shape, k]`` (the padding dropped)."""
+    rows = math.prod(batch_shape)
+    return a.reshape(-1, a.shape[-1])[:rows].reshape(*batch_shape, a.shape[-1])
+
+
 def _chunked_currents(syn: Synapses, pre: Array) -> tuple[Array, Array]:
     flat = pre.reshape(-1, pre.shape[-1])
     chunks, size = _row_chunks(flat.shape[0], syn)
@@ -659,11 +670,7 @@ def _chunked_currents(syn: Synapses, pre: Array) -> tuple[Array, Array]:
     num, den = jax.lax.map(
         lambda rows: synaptic_currents(syn, rows), _in_chunks(flat, chunks, size)
     )
-    shape = (*pre.shape[:-1], num.shape[-1])
-    return (
-        num.reshape(-1, shape[-1])[: flat.shape[0]].reshape(shape),
-        den.reshape(-1, shape[-1])[: flat.shape[0]].reshape(shape),
-    )
+    return _from_chunks(num, pre.shape[:-1]), _from_chunks(den, pre.shape[:-1])
 
 
 def _fast_currents_fwd(syn: Synapses, pre: Array):
@@ -688,15 +695,23 @@ def _fast_currents_bwd(residuals, cotangents):
 
     rows = tuple(_in_chunks(a, chunks, size) for a in (flat_pre, g_num, g_den))
     g_syn, g_pre = jax.lax.scan(chunk, jax.tree.map(jnp.zeros_like, syn), rows)
-    return g_syn, g_pre.reshape(-1, pre.shape[-1])[: flat_pre.shape[0]].reshape(pre.shape)
+    return g_syn, _from_chunks(g_pre, pre.shape[:-1])
+
+
+def _activation_cotangents(
+    syn: Synapses, pre: Array, g_num: Array, g_den: Array
+) -> tuple[Array, Array, Array]:
+    """Recomputed activations ``t`` [batch, pre, post], the cotangent of their arguments
+    ``g_z`` and of ``pre``, for the sums' cotangents ``g_num, g_den`` [batch, post]."""
+    t = _activations(syn, pre)
+    g_z = (g_num[:, None, :] * syn.half_w_erev + g_den[:, None, :] * syn.half_w) * (1 - t * t)
+    return t, g_z, jnp.sum(g_z * syn.slope, axis=-1)
 
 
 def _currents_bwd_complex(syn: Synapses, pre: Array, g_num: Array, g_den: Array):
     """The four reductions over the batch paired as two complex sums (CPU; see
     :func:`synaptic_currents`)."""
-    t = jnp.tanh(syn.slope * pre[:, :, None] - syn.offset)  # [batch, pre, post]
-    g_z = (g_num[:, None, :] * syn.half_w_erev + g_den[:, None, :] * syn.half_w) * (1 - t * t)
-    g_pre = jnp.sum(g_z * syn.slope, axis=-1)
+    t, g_z, g_pre = _activation_cotangents(syn, pre, g_num, g_den)
     minus_one = jnp.full_like(pre, -1.0)
     g_slope_offset = jnp.sum(g_z * jax.lax.complex(pre, minus_one)[:, :, None], axis=0)
     g_weights = jnp.sum(t * jax.lax.complex(g_num, g_den)[:, None, :], axis=0)
@@ -713,9 +728,7 @@ def _currents_bwd_complex(syn: Synapses, pre: Array, g_num: Array, g_den: Array)
 
 def _currents_bwd_dot(syn: Synapses, pre: Array, g_num: Array, g_den: Array):
     """The reductions over the batch as contractions (matrix units on GPUs and TPUs)."""
-    t = jnp.tanh(syn.slope * pre[:, :, None] - syn.offset)  # [batch, pre, post]
-    g_z = (g_num[:, None, :] * syn.half_w_erev + g_den[:, None, :] * syn.half_w) * (1 - t * t)
-    g_pre = jnp.sum(g_z * syn.slope, axis=-1)
+    t, g_z, g_pre = _activation_cotangents(syn, pre, g_num, g_den)
     exact = jax.lax.Precision.HIGHEST  # no TF32 / bfloat16 passes on GPU and TPU
     g_syn = Synapses(
         slope=jnp.einsum("bij,bi->ij", g_z, pre, precision=exact),
